@@ -1,0 +1,64 @@
+# The two commands a newcomer needs are `make book` and `make test`; both create
+# the virtual environment on first use. See README.md.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Where notebooks converted for nbmake go: nbmake skips any path containing
+# `_build`, so they live in the project's cache instead.
+NB_DIR := .cache/notebooks
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: book test lint unit notebooks serve bench clean lock
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
+	@touch $@
+
+## make book: build the HTML book, executing every notebook (errors and warnings are fatal).
+book: $(STAMP)
+	@$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going \
+	  || { for f in _build/html/reports/*.err.log _build/html/reports/*/*.err.log; do \
+	         [ -f "$$f" ] && { echo "=== $$f"; cat "$$f"; }; done; exit 1; }
+	@echo "Book built: _build/html/index.html"
+
+## make test: ruff, the unit tests, then every notebook under nbmake.
+test: lint unit notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check helpers tests
+	$(BIN)/ruff format --check helpers tests
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests -p no:cacheprovider
+
+notebooks: $(STAMP)
+	@rm -rf $(NB_DIR) && mkdir -p $(NB_DIR)
+	$(BIN)/jupytext --quiet --to ipynb --output-dir $(NB_DIR) book/*.md
+	@# book/intro.md and other plain pages have no kernel: nbmake runs only notebooks.
+	$(BIN)/python tests/tools/keep_notebooks.py $(NB_DIR)
+	$(BIN)/python -m pytest --nbmake --nbmake-timeout=900 -p no:cacheprovider $(NB_DIR)
+
+## make serve: run the sample service in the foreground (PORT=8765 by default).
+serve: $(STAMP)
+	$(BIN)/python -m helpers.sample_service
+
+## make bench: every benchmark figure as a ratio against its reference, measured in one run.
+bench: $(STAMP)
+	$(BIN)/python -m tests.benchmarks
+
+## make clean: remove build outputs and the caches the project made (never book/ or .venv).
+clean:
+	rm -rf _build .cache .pytest_cache .ruff_cache
+	find helpers tests -name __pycache__ -type d -prune -exec rm -rf {} +
+
+## make lock: re-resolve requirements.in into exact pins in requirements.txt.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements.in
+	{ head -2 requirements.txt; $(BIN)/python -m pip freeze --exclude-editable; } > requirements.txt.new
+	mv requirements.txt.new requirements.txt
