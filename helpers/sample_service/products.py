@@ -1,0 +1,616 @@
+"""The Zarr metadata of every product: real EOPF templates, adapted to each record.
+
+Why this module exists: the book teaches how a real EOPF product is laid out,
+so the sample stores must not invent structure. Each product type starts from
+the verbatim ``.zmetadata`` of a real product (``templates/``, sources in
+``templates/README.md``) and only what differs between two products of that
+type is changed: names, times, footprint, projection, sizes of the swath
+grids. What the sample service knows about a product (``catalog``) and what
+its store says (this module) therefore agree by construction.
+
+Public: `build_zmetadata` (the consolidated metadata document of one product),
+`array_specs` (each array's shape, chunking, dtype and codec, decoded),
+`solar_angles` (sun position, shared with the scenes) and `PRODUCT_TYPES`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import functools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .catalog import S2_TILE_SIZE_M, ProductRecord, footprint, utm_bounds
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_FILES = {
+    "S02MSIL2A": "S02MSIL2A.zmetadata.json",
+    "S01SIWOCN": "S01SIWOCN.zmetadata.json",
+    "S03OLCLFR": "S03OLCLFR.zmetadata.json",
+}
+PRODUCT_TYPES = tuple(TEMPLATE_FILES)
+
+# Central wavelengths printed by the tutorial for its S2B product (N0511):
+# "BOA reflectance ... b02 492.3 nm" etc. The S2A template states the S2A
+# values (492.7, 559.8, 664.6, 832.8 nm), which are the published S2A band
+# centres; the difference follows the platform, not the baseline, so S2A
+# products keep the template's values (the STAC items of the service do too).
+S2B_CENTRAL_WAVELENGTHS = {"b02": 492.3, "b03": 559.0, "b04": 665.0, "b08": 833.0}
+
+# The products the templates were taken from, and what identifies them.
+_S2_TEMPLATE_ID = "S2A_MSIL2A_20220428T100601_N0400_R022_T32TPS_20220428T141313"
+_S2_TEMPLATE_START = dt.datetime(2022, 4, 28, 10, 6, 1, tzinfo=dt.UTC)
+_OCN_TEMPLATE_GROUP = "S01SIWOCN_20250321T063156_0025_A334_2479_0738CE_VV"
+_OCN_TEMPLATE_START = dt.datetime(2025, 3, 21, 6, 31, 56, 675155, tzinfo=dt.UTC)
+_LFR_TEMPLATE_ID = (
+    "S3B_OL_2_LFR____20250416T063752_20250416T064052_20250416T083835_0179_105_248_3240_ESA_O_NR_003"
+)
+_LFR_TEMPLATE_START = dt.datetime(2025, 4, 16, 6, 37, 51, 892834, tzinfo=dt.UTC)
+
+# The tutorial's LFR product (cpm_v256) has 38 arrays where the April-2025
+# template has 46; templates/README.md explains which 8 are left out and why.
+LFR_ARRAYS_NOT_IN_CPM_V256 = (
+    "measurements/altitude",
+    "measurements/time_stamp",
+    "quality/altitude",
+    "quality/time_stamp",
+    "conditions/image/time_stamp",
+    "conditions/meteorology/latitude",
+    "conditions/meteorology/longitude",
+    "conditions/meteorology/wind_vector",
+)
+# cpm_v256 prints these two as float32 (the template stores integers); the
+# integer fill value is kept as a float, as the template does for gifapar.
+LFR_FLOAT_IN_CPM_V256 = {
+    "conditions/image/detector_index": -1.0,
+    "conditions/image/frame_offset": -128.0,
+}
+
+_PLATFORM_CODES = {
+    "sentinel-1a": "S1A",
+    "sentinel-2a": "S2A",
+    "sentinel-2b": "S2B",
+    "sentinel-2c": "S2C",
+    "sentinel-3a": "S3A",
+    "sentinel-3b": "S3B",
+}
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    """One array of a store, with its metadata decoded for generating chunks."""
+
+    path: str
+    shape: tuple[int, ...]
+    chunks: tuple[int, ...]
+    dtype: np.dtype
+    fill_value: Any
+    compressor: dict[str, Any] | None
+    dims: tuple[str, ...]
+    attrs: dict[str, Any]
+
+    @property
+    def chunk_grid(self) -> tuple[int, ...]:
+        """Number of chunks along each dimension."""
+        return tuple(-(-size // chunk) for size, chunk in zip(self.shape, self.chunks, strict=True))
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+def _decode_fill(value: Any, dtype: np.dtype) -> Any:
+    """A ``.zarray`` fill value as a Python value (zarr v2 writes NaN as the string "NaN")."""
+    if isinstance(value, str) and dtype.kind == "f":
+        return float(value)
+    return value
+
+
+def array_specs(zmetadata: dict[str, Any]) -> dict[str, ArraySpec]:
+    """Every array of a consolidated metadata document, by path."""
+    meta = zmetadata["metadata"]
+    specs: dict[str, ArraySpec] = {}
+    for key, zarray in meta.items():
+        if not key.endswith("/.zarray"):
+            continue
+        path = key[: -len("/.zarray")]
+        attrs = meta.get(f"{path}/.zattrs", {})
+        dtype = np.dtype(zarray["dtype"])
+        specs[path] = ArraySpec(
+            path=path,
+            shape=tuple(zarray["shape"]),
+            chunks=tuple(zarray["chunks"]),
+            dtype=dtype,
+            fill_value=_decode_fill(zarray["fill_value"], dtype),
+            compressor=zarray["compressor"],
+            dims=tuple(attrs.get("_ARRAY_DIMENSIONS", [])),
+            attrs=attrs,
+        )
+    return specs
+
+
+@functools.cache
+def _template_text(product_type: str) -> str:
+    return (TEMPLATE_DIR / TEMPLATE_FILES[product_type]).read_text(encoding="utf-8")
+
+
+def load_template(product_type: str) -> dict[str, Any]:
+    """A fresh copy of the template document of ``product_type``."""
+    return json.loads(_template_text(product_type))
+
+
+def build_zmetadata(record: ProductRecord) -> dict[str, Any]:
+    """The consolidated ``.zmetadata`` document of ``record``'s store."""
+    builders = {"S02MSIL2A": _build_s2, "S01SIWOCN": _build_ocn, "S03OLCLFR": _build_lfr}
+    if record.product_type not in builders:
+        raise ValueError(f"no template for product type {record.product_type!r}")
+    return builders[record.product_type](record)
+
+
+# --------------------------------------------------------------------------
+# Shared helpers
+
+
+def _parse_time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _iso(moment: dt.datetime, *, zulu: bool = True) -> str:
+    text = moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    return text.replace("+00:00", "Z") if zulu else text
+
+
+_ISO_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?")
+_COMPACT_STAMP = re.compile(r"(?<!\d)\d{8}T\d{6}(?!\d)")
+_SV_STAMP = re.compile(r"\d{2}-[A-Z]{3}-\d{4} \d{2}:\d{2}:\d{2}\.\d{6}")
+
+
+def _shift_timestamps(text: str, old: dt.datetime, new: dt.datetime) -> str:
+    """Move every timestamp near the template's sensing time by (new - old).
+
+    Processing and auxiliary-file times in the templates' histories sit within
+    hours of sensing; shifting them keeps their order and spacing plausible.
+    Times far from sensing (validity limits such as 2100-01-01, software
+    build dates) are left alone.
+    """
+    delta = new - old
+    window = dt.timedelta(days=45)
+
+    def shift(moment: dt.datetime) -> dt.datetime | None:
+        aware = moment.replace(tzinfo=dt.UTC)
+        return aware + delta if abs(aware - old) <= window else None
+
+    def parse(raw: str, fmt: str | None) -> dt.datetime | None:
+        try:
+            if fmt is None:
+                return dt.datetime.fromisoformat(raw.replace(" ", "T"))
+            return dt.datetime.strptime(raw, fmt)
+        except ValueError:  # e.g. the "99999999T999999" of an open-ended validity
+            return None
+
+    def iso(match: re.Match[str]) -> str:
+        raw = match.group(0)
+        moment = parse(raw, None)
+        moment = shift(moment) if moment else None
+        if moment is None:
+            return raw
+        out = moment.strftime("%Y-%m-%dT%H:%M:%S" if "T" in raw else "%Y-%m-%d %H:%M:%S")
+        if match.group(1):
+            out += moment.strftime(".%f")[: len(match.group(1))]
+        return out
+
+    def compact(match: re.Match[str]) -> str:
+        moment = parse(match.group(0), "%Y%m%dT%H%M%S")
+        moment = shift(moment) if moment else None
+        return match.group(0) if moment is None else moment.strftime("%Y%m%dT%H%M%S")
+
+    def statevector(match: re.Match[str]) -> str:
+        moment = parse(match.group(0).title(), "%d-%b-%Y %H:%M:%S.%f")
+        moment = shift(moment) if moment else None
+        return match.group(0) if moment is None else moment.strftime("%d-%b-%Y %H:%M:%S.%f").upper()
+
+    text = _ISO_STAMP.sub(iso, text)
+    text = _COMPACT_STAMP.sub(compact, text)
+    return _SV_STAMP.sub(statevector, text)
+
+
+def _rewrite_strings(
+    tree: Any, replacements: list[tuple[str, str]], old: dt.datetime, new: dt.datetime
+) -> Any:
+    """Apply literal replacements, then the timestamp shift, to every string (and key)."""
+    text = json.dumps(tree)
+    for before, after in replacements:
+        text = text.replace(before, after)
+    return json.loads(_shift_timestamps(text, old, new))
+
+
+def _set_shape(meta: dict[str, Any], path: str, sizes: dict[str, int]) -> None:
+    """Resize ``path`` along the named dimensions; single-chunk dimensions stay single-chunk."""
+    zarray = meta[f"{path}/.zarray"]
+    dims = meta[f"{path}/.zattrs"].get("_ARRAY_DIMENSIONS", [])
+    shape, chunks = list(zarray["shape"]), list(zarray["chunks"])
+    for axis, dim in enumerate(dims):
+        if dim in sizes:
+            whole = chunks[axis] == shape[axis]
+            shape[axis] = sizes[dim]
+            chunks[axis] = sizes[dim] if whole else min(chunks[axis], sizes[dim])
+    zarray["shape"], zarray["chunks"] = shape, chunks
+
+
+def _array_paths(meta: dict[str, Any]) -> list[str]:
+    return [key[: -len("/.zarray")] for key in meta if key.endswith("/.zarray")]
+
+
+def _lonlat_transformer(epsg: int) -> Any:
+    from pyproj import Transformer
+
+    return Transformer.from_crs(epsg, 4326, always_xy=True)
+
+
+def solar_angles(lat: Any, lon: Any, when: dt.datetime) -> tuple[np.ndarray, np.ndarray]:
+    """Sun zenith and azimuth (degrees, azimuth clockwise from north) at ``when``.
+
+    The NOAA low-accuracy formulas (about 0.1 degree): enough for plausible
+    angle grids and metadata. No solar-position library is among the project's
+    dependencies, and these few lines do not justify adding one.
+    """
+    lat_r = np.radians(np.asarray(lat, dtype=np.float64))
+    lon_d = np.asarray(lon, dtype=np.float64)
+    day = when.timetuple().tm_yday
+    hours = when.hour + when.minute / 60 + when.second / 3600
+    gamma = 2 * np.pi / 365 * (day - 1 + (hours - 12) / 24)
+    eqtime = 229.18 * (
+        0.000075
+        + 0.001868 * np.cos(gamma)
+        - 0.032077 * np.sin(gamma)
+        - 0.014615 * np.cos(2 * gamma)
+        - 0.040849 * np.sin(2 * gamma)
+    )
+    decl = (
+        0.006918
+        - 0.399912 * np.cos(gamma)
+        + 0.070257 * np.sin(gamma)
+        - 0.006758 * np.cos(2 * gamma)
+        + 0.000907 * np.sin(2 * gamma)
+        - 0.002697 * np.cos(3 * gamma)
+        + 0.00148 * np.sin(3 * gamma)
+    )
+    true_solar_minutes = hours * 60 + eqtime + 4 * lon_d
+    hour_angle = np.radians(true_solar_minutes / 4 - 180)
+    cos_zen = np.sin(lat_r) * np.sin(decl) + np.cos(lat_r) * np.cos(decl) * np.cos(hour_angle)
+    zenith = np.arccos(np.clip(cos_zen, -1, 1))
+    azimuth = (
+        np.degrees(
+            np.arctan2(
+                np.sin(hour_angle),
+                np.cos(hour_angle) * np.sin(lat_r) - np.tan(decl) * np.cos(lat_r),
+            )
+        )
+        + 180.0
+    )
+    return np.degrees(zenith), np.mod(azimuth, 360.0)
+
+
+# --------------------------------------------------------------------------
+# Sentinel-2 L2A
+
+
+def s2_name_parts(record: ProductRecord) -> dict[str, str]:
+    """The fields of a Sentinel-2 product name (platform, sensing, baseline, ...)."""
+    platform, _, sensing, baseline, orbit, tile, processed = record.id.split("_")
+    return {
+        "platform": platform,
+        "sensing": sensing,
+        "baseline": baseline,
+        "version": f"{baseline[1:3]}.{baseline[3:5]}",
+        "orbit": orbit,
+        "tile": tile,
+        "processed": processed,
+    }
+
+
+def s2_wavelengths(record: ProductRecord) -> dict[str, float]:
+    """Central wavelengths (nm) that differ from the S2A template for this platform."""
+    return dict(S2B_CENTRAL_WAVELENGTHS) if record.platform == "sentinel-2b" else {}
+
+
+def _build_s2(record: ProductRecord) -> dict[str, Any]:
+    from pyproj import CRS
+
+    assert record.epsg is not None and record.utm_origin is not None
+    doc = load_template("S02MSIL2A")
+    parts = s2_name_parts(record)
+    start = _parse_time(record.start_datetime)
+    zone = record.epsg % 100
+    replacements = [
+        (_S2_TEMPLATE_ID, record.id),
+        ("T32TPS", parts["tile"]),
+        ("A035769", f"A{record.absolute_orbit:06d}"),
+        ("N04.00", f"N{parts['version']}"),
+        ("_R022_", f"_{parts['orbit']}_"),
+        ("S2A_", f"{parts['platform']}_"),
+        ("EPSG:32632", f"EPSG:{record.epsg}"),
+        ("UTM zone 32N", f"UTM zone {zone}N"),
+    ]
+    meta = _rewrite_strings(doc["metadata"], replacements, _S2_TEMPLATE_START, start)
+
+    xmin, ymin, xmax, ymax = utm_bounds(record)
+    wkt = CRS.from_epsg(record.epsg).to_wkt("WKT1_GDAL")
+    wavelengths = s2_wavelengths(record)
+    for path in _array_paths(meta):
+        attrs = meta[f"{path}/.zattrs"]
+        if "proj:epsg" in attrs:
+            res = S2_TILE_SIZE_M // attrs["proj:shape"][-1]
+            attrs["proj:epsg"] = record.epsg
+            attrs["proj:bbox"] = [float(xmin), float(ymin), float(xmax), float(ymax)]
+            attrs["proj:transform"] = [
+                float(res),
+                0.0,
+                float(xmin),
+                0.0,
+                -float(res),
+                float(ymax),
+                0.0,
+                0.0,
+                1.0,
+            ]
+            if "proj:wkt2" in attrs:
+                attrs["proj:wkt2"] = wkt
+        band = path.rsplit("/", 1)[-1]
+        if path.startswith("measurements/reflectance/") and band in wavelengths:
+            _set_wavelength(attrs, wavelengths[band])
+    _s2_meteorology(meta, record, start)
+    _s2_root_attrs(meta[".zattrs"], record, parts, start, wavelengths)
+    return {"metadata": meta, "zarr_consolidated_format": doc["zarr_consolidated_format"]}
+
+
+def _set_wavelength(attrs: dict[str, Any], nanometres: float) -> None:
+    for holder in (attrs, attrs.get("_eopf_attrs", {})):
+        if "long_name" in holder:
+            holder["long_name"] = re.sub(r"[\d.]+ nm$", f"{nanometres:.1f} nm", holder["long_name"])
+
+
+def s2_lonlat_bounds(record: ProductRecord) -> tuple[float, float, float, float]:
+    """(west, south, east, north) of a tile, in degrees."""
+    bbox, _ = footprint(record)
+    return bbox[0], bbox[1], bbox[2], bbox[3]
+
+
+def meteo_grid(record: ProductRecord) -> tuple[np.ndarray, np.ndarray]:
+    """Latitudes (north to south) and longitudes of the 9 x 9 CAMS/ECMWF grid over a tile."""
+    west, south, east, north = s2_lonlat_bounds(record)
+    lats = np.round(np.linspace(north, south, 9), 3)
+    lons = np.round(np.linspace(west, east, 9), 3)
+    return lats, lons
+
+
+def _s2_meteorology(meta: dict[str, Any], record: ProductRecord, start: dt.datetime) -> None:
+    lats, lons = meteo_grid(record)
+    grid_attrs = {
+        "GRIB_latitudeOfFirstGridPointInDegrees": float(lats[0]),
+        "GRIB_latitudeOfLastGridPointInDegrees": float(lats[-1]),
+        "GRIB_longitudeOfFirstGridPointInDegrees": float(lons[0]),
+        "GRIB_longitudeOfLastGridPointInDegrees": float(lons[-1]),
+        "GRIB_iDirectionIncrementInDegrees": round(float(lons[1] - lons[0]), 3),
+        "GRIB_jDirectionIncrementInDegrees": round(float(lats[0] - lats[1]), 3),
+    }
+    for source in ("cams", "ecmwf"):
+        group = f"conditions/meteorology/{source}"
+        for path in _array_paths(meta):
+            if not path.startswith(group + "/"):
+                continue
+            attrs = meta[f"{path}/.zattrs"]
+            if "GRIB_Nx" in attrs:
+                attrs.update(grid_attrs)
+        meta[f"{group}/time/.zattrs"]["units"] = f"days since {start:%Y-%m-%d} 00:00:00"
+        meta[f"{group}/valid_time/.zattrs"]["units"] = f"days since {start:%Y-%m-%d %H:%M}:00"
+
+
+def _s2_root_attrs(
+    attrs: dict[str, Any],
+    record: ProductRecord,
+    parts: dict[str, str],
+    start: dt.datetime,
+    wavelengths: dict[str, float],
+) -> None:
+    assert record.epsg is not None
+    bbox, geometry = footprint(record)
+    xmin, ymin, xmax, ymax = utm_bounds(record)
+    processed = dt.datetime.strptime(parts["processed"], "%Y%m%dT%H%M%S").replace(tzinfo=dt.UTC)
+    tile = parts["tile"][1:]
+
+    stac = attrs["stac_discovery"]
+    stac["id"] = record.id
+    stac["bbox"] = bbox
+    stac["geometry"] = geometry
+    props = stac["properties"]
+    props.update(
+        {
+            "datetime": _iso(start, zulu=False),
+            "start_datetime": _iso(_parse_time(record.start_datetime), zulu=False),
+            "end_datetime": _iso(_parse_time(record.end_datetime), zulu=False),
+            "created": processed.isoformat(),
+            "platform": record.platform,
+            "eo:cloud_cover": record.cloud_cover,
+            # Only the Arctic tiles have snow in May/June (see scenes.py).
+            "eo:snow_cover": 0.0 if (bbox[1] + bbox[3]) / 2 < 60 else 3.8,
+            "eopf:baseline": parts["version"],
+            "eopf:data_take_id": f"G{parts['platform']}_{parts['sensing']}_"
+            f"{record.absolute_orbit:06d}_N{parts['version']}",
+            "processing:version": parts["version"],
+            "proj:bbox": [float(xmin), float(ymin), float(xmax), float(ymax)],
+            "proj:epsg": record.epsg,
+            "sat:absolute_orbit": record.absolute_orbit,
+            "sat:relative_orbit": record.relative_orbit,
+            "sat:platform_international_designator": _designator(record.platform),
+            "mgrs:utm_zone": int(tile[:2]),
+            "mgrs:latitude_band": tile[2],
+            "mgrs:grid_square": tile[3:],
+        }
+    )
+    for band in props.get("bands", []):
+        if band["name"] in wavelengths:
+            band["center_wavelength"] = wavelengths[band["name"]]
+    for band in stac["assets"].get("analytic", {}).get("eo:bands", []):
+        if f"b{band['name'].lower()}" in wavelengths:
+            band["center_wavelength"] = wavelengths[f"b{band['name'].lower()}"] / 1000
+
+    other = attrs["other_metadata"]
+    transform = _lonlat_transformer(record.epsg)
+    lon, lat = transform.transform((xmin + xmax) / 2, (ymin + ymax) / 2)
+    mean_time = start + dt.timedelta(seconds=4.2)
+    zenith, azimuth = solar_angles(lat, lon, mean_time)
+    other.update(
+        {
+            "UTM_zone_identification": (
+                f"{parts['platform']}_OPER_MSI_L2A_TL_2BPS_{parts['processed']}"
+                f"_A{record.absolute_orbit:06d}_{parts['tile']}_N{parts['version']}"
+            ),
+            "mean_sensing_time": _iso(mean_time),
+            "mean_sun_zenith_angle_in_deg_for_all_bands_all_detectors": float(zenith),
+            "mean_sun_azimuth_angle_in_deg_for_all_bands_all_detectors": float(azimuth),
+        }
+    )
+    descriptions = other.get("band_description", {})
+    for band, nanometres in wavelengths.items():
+        for key in (band, band[1:].upper()):
+            if key in descriptions:
+                descriptions[key]["central_wavelength"] = nanometres
+
+
+def _designator(platform: str) -> str:
+    return {
+        "sentinel-1a": "2014-016A",
+        "sentinel-2a": "2015-028A",
+        "sentinel-2b": "2017-013A",
+        "sentinel-3a": "2016-011A",
+        "sentinel-3b": "2018-039A",
+    }[platform]
+
+
+# --------------------------------------------------------------------------
+# Sentinel-1 L2 OCN
+
+
+def _build_ocn(record: ProductRecord) -> dict[str, Any]:
+    assert record.component_group is not None and record.swath_shape is not None
+    doc = load_template("S01SIWOCN")
+    start = _parse_time(record.start_datetime)
+    absolute, datatake = record.id.split("_")[-3:-1]
+    platform = _PLATFORM_CODES[record.platform]
+    replacements = [
+        (_OCN_TEMPLATE_GROUP, record.component_group),
+        ("0738CE", datatake),
+        ("058399", absolute),
+        ("S1A_", f"{platform}_"),
+    ]
+    meta = _rewrite_strings(doc["metadata"], replacements, _OCN_TEMPLATE_START, start)
+
+    azimuth, range_ = record.swath_shape
+    for path in _array_paths(meta):
+        if path.startswith("owi/"):
+            _set_shape(meta, path, {"azimuth": azimuth, "range": range_})
+
+    bbox, geometry = footprint(record)
+    end = _parse_time(record.end_datetime)
+    for key, attrs in meta.items():
+        if not key.endswith(".zattrs") or "stac_discovery" not in attrs:
+            continue
+        stac = attrs["stac_discovery"]
+        if "bbox" in stac:
+            stac["bbox"] = bbox
+            stac["geometry"] = geometry
+        props = stac.get("properties", {})
+        if "start_datetime" in props:
+            props.update(
+                {
+                    "start_datetime": _iso(start),
+                    "end_datetime": _iso(end),
+                    "created": _iso(end + dt.timedelta(hours=2)),
+                    "platform": record.platform,
+                    "eopf:datatake_id": str(int(datatake, 16)),
+                    "sat:absolute_orbit": record.absolute_orbit,
+                    "sat:relative_orbit": record.relative_orbit,
+                    "sat:orbit_state": "ascending",
+                }
+            )
+    return {"metadata": meta, "zarr_consolidated_format": doc["zarr_consolidated_format"]}
+
+
+# --------------------------------------------------------------------------
+# Sentinel-3 OLCI L2 LFR
+
+
+_LFR_NAME = re.compile(r"\d{8}T\d{6}_\d{8}T\d{6}_(\d{8}T\d{6})_(\d{4})_(\d{3})_(\d{3})_(\d{4})")
+
+
+def _build_lfr(record: ProductRecord) -> dict[str, Any]:
+    assert record.swath_shape is not None
+    doc = load_template("S03OLCLFR")
+    start = _parse_time(record.start_datetime)
+    platform = _PLATFORM_CODES[record.platform]
+    replacements = [(_LFR_TEMPLATE_ID, record.id), ("S3B_", f"{platform}_")]
+    meta = _rewrite_strings(doc["metadata"], replacements, _LFR_TEMPLATE_START, start)
+
+    for path in LFR_ARRAYS_NOT_IN_CPM_V256:
+        del meta[f"{path}/.zarray"], meta[f"{path}/.zattrs"]
+    for path, fill in LFR_FLOAT_IN_CPM_V256.items():
+        meta[f"{path}/.zarray"].update({"dtype": "<f4", "fill_value": fill})
+    rows, columns = record.swath_shape
+    for path in _array_paths(meta):
+        _set_shape(meta, path, {"rows": rows, "columns": columns, "tp_rows": rows})
+        attrs = meta[f"{path}/.zattrs"]
+        if path.rsplit("/", 1)[-1] in ("latitude", "longitude") and "scale_factor" in attrs:
+            # Stored as degrees (float64) in cpm_v256; a leftover integer scale
+            # factor would make xarray divide the degrees by a million.
+            scale = attrs.pop("scale_factor")
+            for bound in ("valid_min", "valid_max"):
+                if bound in attrs:
+                    attrs[bound] = attrs[bound] * scale
+
+    bbox, geometry = footprint(record)
+    end = _parse_time(record.end_datetime)
+    name = _LFR_NAME.search(record.id)
+    assert name is not None, record.id
+    processed, duration, cycle, relative, frame = name.groups()
+    root = meta[".zattrs"]
+    stac = root["stac_discovery"]
+    stac.update({"id": record.id, "bbox": bbox, "geometry": geometry})
+    stac["properties"].update(
+        {
+            "start_datetime": _iso(start),
+            "end_datetime": _iso(end),
+            "created": _iso(
+                dt.datetime.strptime(processed, "%Y%m%dT%H%M%S").replace(tzinfo=dt.UTC)
+            ),
+            "platform": record.platform,
+            "sat:absolute_orbit": record.absolute_orbit,
+            "sat:relative_orbit": record.relative_orbit,
+            "sat:orbit_state": "descending",
+            "sat:platform_international_designator": _designator(record.platform),
+            "proj:shape": [rows, columns],
+        }
+    )
+    root["other_metadata"].update(
+        {
+            "cycle_number": int(cycle),
+            # The template states passes as twice the orbit numbers (248 -> 496).
+            "relative_pass_number": int(relative) * 2,
+            "absolute_pass_number": (record.absolute_orbit or 0) * 2,
+        }
+    )
+    root["other_metadata"]["product_unit"].update(
+        {"alongtrack_coordinate": int(frame), "duration": int(duration)}
+    )
+    return {"metadata": meta, "zarr_consolidated_format": doc["zarr_consolidated_format"]}
+
+
+def copy_zmetadata(zmetadata: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy, so callers can never change a memoised store's metadata."""
+    return copy.deepcopy(zmetadata)

@@ -1,0 +1,144 @@
+"""Zarr v2 stores of the sample products: keys in, the bytes a real store holds out.
+
+Why this module exists: the HTTP app serves ``<product>.zarr/<key>``; this
+module answers for the key. Metadata keys come from the product's consolidated
+metadata (`products`); chunk keys are generated on request from the product's
+scene (`scenes`), encoded with the array's own codec, and kept in the on-disk
+`ChunkCache`, so a product is never materialised as a whole and every request
+for a chunk returns identical bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import numcodecs
+import numpy as np
+from zarr.util import json_dumps
+
+from . import products, scenes
+from .catalog import ProductRecord, get_product
+from .chunk_cache import ChunkCache, default_cache_root
+
+_INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
+
+
+def _generator_version(record: ProductRecord) -> str:
+    """A digest of everything that decides a product's chunk bytes.
+
+    The scene, template and encoding code, the templates and the product's record:
+    part of every cache key, so a change to any of them simply stops old
+    entries from being asked for (``make clean`` removes them).
+    """
+    digest = hashlib.sha256(repr(record).encode())
+    here = Path(__file__).parent
+    for path in (
+        here / "scenes.py",
+        here / "products.py",
+        Path(__file__),
+        *sorted(products.TEMPLATE_DIR.glob("*.json")),
+    ):
+        digest.update(path.read_bytes())
+    digest.update(np.__version__.encode())
+    return digest.hexdigest()[:16]
+
+
+class ProductStore:
+    """The read-only Zarr v2 store of one sample product."""
+
+    def __init__(self, record: ProductRecord, cache: ChunkCache) -> None:
+        self.record = record
+        self._cache = cache
+        self._version = _generator_version(record)
+        self._zmetadata = products.build_zmetadata(record)
+        meta = self._zmetadata["metadata"]
+        self._specs = products.array_specs(self._zmetadata)
+        # Every metadata document, serialised once, as zarr itself writes them.
+        self._documents: dict[str, bytes] = {key: json_dumps(value) for key, value in meta.items()}
+        self._documents[".zmetadata"] = json_dumps(self._zmetadata)
+        self._groups = sorted(
+            key[: -len(".zgroup")].rstrip("/") for key in meta if key.endswith(".zgroup")
+        )
+
+    def zmetadata(self) -> dict[str, Any]:
+        """The consolidated metadata document (a copy: callers may change it freely)."""
+        return products.copy_zmetadata(self._zmetadata)
+
+    def group_paths(self) -> list[str]:
+        """Every group: "" for the root, then e.g. "measurements/reflectance/r10m"."""
+        return list(self._groups)
+
+    def array_paths(self) -> list[str]:
+        return sorted(self._specs)
+
+    def array_spec(self, path: str) -> products.ArraySpec | None:
+        return self._specs.get(path)
+
+    def get(self, key: str) -> bytes | None:
+        """The bytes stored under ``key`` (relative to the product root), or None.
+
+        None for anything a real store would not hold: unknown arrays or
+        groups, chunk indices out of range, and malformed or
+        traversal-looking keys ("..", "//", a leading "/", backslashes).
+        """
+        if not isinstance(key, str) or not key or "\\" in key:
+            return None
+        document = self._documents.get(key)
+        if document is not None:
+            return document
+        array_path, _, chunk_id = key.rpartition("/")
+        spec = self._specs.get(array_path)
+        if spec is None:
+            return None
+        index = self._parse_chunk_id(spec, chunk_id)
+        if index is None:
+            return None
+        cache_key = f"{self._version}/{self.record.id}/{key}"
+        return self._cache.get_or_create(cache_key, lambda: self._encode(spec, index))
+
+    @staticmethod
+    def _parse_chunk_id(spec: products.ArraySpec, chunk_id: str) -> tuple[int, ...] | None:
+        if not spec.shape:  # a 0-d array has exactly one chunk, "0"
+            return () if chunk_id == "0" else None
+        parts = chunk_id.split(".")
+        if len(parts) != len(spec.shape) or not all(_INDEX.fullmatch(p) for p in parts):
+            return None
+        index = tuple(int(p) for p in parts)
+        if any(i >= n for i, n in zip(index, spec.chunk_grid, strict=True)):
+            return None
+        return index
+
+    def _encode(self, spec: products.ArraySpec, index: tuple[int, ...]) -> bytes:
+        values = scenes.chunk_values(self.record, spec, index)
+        if values.shape != spec.chunks:
+            # zarr v2 stores edge chunks whole; the part past the array's end
+            # holds the fill value (zeros when there is none).
+            fill = 0 if spec.fill_value is None else spec.fill_value
+            padded = np.full(spec.chunks, fill, dtype=spec.dtype)
+            padded[tuple(slice(0, n) for n in values.shape)] = values
+            values = padded
+        chunk = np.ascontiguousarray(values, dtype=spec.dtype)
+        if spec.compressor is None:
+            return chunk.tobytes()
+        # The array itself, not its bytes: Blosc shuffles by the item size, as zarr does.
+        return bytes(numcodecs.get_codec(dict(spec.compressor)).encode(chunk))
+
+
+_stores: dict[str, ProductStore] = {}
+_stores_lock = threading.Lock()
+
+
+def open_store(product_id: str) -> ProductStore | None:
+    """The store of ``product_id`` (memoised), or None when there is no such product."""
+    record = get_product(product_id) if isinstance(product_id, str) else None
+    if record is None:
+        return None
+    with _stores_lock:
+        store = _stores.get(product_id)
+        if store is None:
+            store = _stores[product_id] = ProductStore(record, ChunkCache(default_cache_root()))
+        return store
