@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 NB_DIR := .cache/notebooks
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: book test lint unit notebooks serve bench clean lock
+.PHONY: book test lint unit notebooks linkcheck browser-test serve bench clean lock
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,8 +27,9 @@ book: $(STAMP)
 	         [ -f "$$f" ] && { echo "=== $$f"; cat "$$f"; }; done; exit 1; }
 	@echo "Book built: _build/html/index.html"
 
-## make test: ruff, the unit tests, then every notebook under nbmake.
-test: lint unit notebooks
+## make test: ruff, the unit tests, every notebook under nbmake, the internal link check,
+## then the built book opened page by page in headless Chromium.
+test: lint unit notebooks linkcheck browser-test
 
 lint: $(STAMP)
 	$(BIN)/ruff check helpers tests
@@ -43,6 +44,17 @@ notebooks: $(STAMP)
 	@# book/intro.md and other plain pages have no kernel: nbmake runs only notebooks.
 	$(BIN)/python tests/tools/keep_notebooks.py $(NB_DIR)
 	$(BIN)/python -m pytest --nbmake --nbmake-timeout=900 -p no:cacheprovider $(NB_DIR)
+
+## make linkcheck: internal links and references, with execution off and no network.
+linkcheck: $(STAMP)
+	$(BIN)/python tests/tools/linkcheck_config.py _config.yml .cache/linkcheck/_config.yml
+	$(BIN)/jupyter-book build . --builder linkcheck --config .cache/linkcheck/_config.yml \
+	  --path-output .cache/linkcheck --warningiserror --nitpick --keep-going
+
+## make browser-test: build the book, open every page in headless Chromium (installed if missing).
+browser-test: book
+	CHROMIUM_PATH="$$(tests/browser/ensure_chromium.sh)" \
+	  $(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
 ## make serve: run the sample service in the foreground (PORT=8765 by default).
 serve: $(STAMP)
