@@ -49,7 +49,7 @@ from .products import ArraySpec, meteo_grid, solar_angles
 #
 # A scene must look natural (structure at every scale,
 # neither flat nor white noise), be the same on every request, and be cheap to
-# evaluate for any block of pixels. Three tools do it:
+# evaluate for any block of pixels. Four tools do it:
 #
 # * `fbm`: hashed lattice ("value") noise summed over octaves, a pure function
 #   of world coordinates and a seed, for the large scales;
@@ -57,6 +57,8 @@ from .products import ArraySpec, meteo_grid, solar_angles
 #   the fine scales, sampled by global pixel index; their periods differ, so the
 #   sum repeats only every few hundred kilometres. ``factor`` > 1 samples block
 #   means, so a 20 m pixel sees the mean texture of its four 10 m pixels;
+# * `white` and `detail`: periodic white noise (sensor noise), and white noise
+#   that sums to zero over every 60 m block (ground detail finer than 60 m);
 # * `upsample` and `ramp`: bilinear interpolation from a coarse node grid and a
 #   clipped linear ramp, written for speed (in place, separable).
 #
@@ -172,10 +174,68 @@ def white(factor: int = 1) -> np.ndarray:
     return rng.standard_normal((_NOISE_PERIOD, _NOISE_PERIOD), dtype=F32)
 
 
+# Blocks of the finest grid that the coarsest grid averages (60 m over 10 m for S2).
+_DETAIL_BLOCK = 6
+
+
+@functools.lru_cache(maxsize=8)
+def detail(factor: int = 1) -> np.ndarray:
+    """Periodic white noise whose every 6 x 6 block sums to zero (unit variance at ``factor`` 1).
+
+    Ground detail finer than the coarsest pixel (stones, shrubs, wave facets):
+    it gives 10 m and 20 m pixels the variance real ones have, and averages
+    out exactly in a 60 m pixel, as it does on the ground, instead of leaving
+    a residue that 8-bit quicklooks would turn into noise. Sampled, like
+    `white`, at global pixel indices; offsets must be multiples of the block
+    for the blocks to stay aligned with the 60 m grid.
+    """
+    if factor > 1:
+        base = detail(1)
+        size = base.shape[0] // factor
+        return base.reshape(size, factor, size, factor).mean(axis=(1, 3), dtype=F32)
+    rng = np.random.default_rng(seed_of("sub-pixel-detail"))
+    n, b = _NOISE_PERIOD // _DETAIL_BLOCK, _DETAIL_BLOCK
+    blocks = rng.standard_normal((n, b, n, b), dtype=F32)
+    blocks -= blocks.mean(axis=(1, 3), keepdims=True)
+    blocks *= F32(math.sqrt(b * b / (b * b - 1)))
+    return blocks.reshape(n * b, n * b)
+
+
+def _wrapped_runs(start: int, count: int, period: int) -> list[tuple[int, int, int]]:
+    """(source, target, length) runs that cover ``count`` indices from ``start``, modulo period."""
+    runs, done = [], 0
+    while done < count:
+        source = (start + done) % period
+        length = min(period - source, count - done)
+        runs.append((source, done, length))
+        done += length
+    return runs
+
+
 def sample(texture: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``texture`` at global pixel indices (1-D row and column indices), wrapped."""
+    """``texture`` at global pixel indices (1-D row and column indices), wrapped.
+
+    Chunks ask for consecutive indices, which is a few rectangular copies of
+    the periodic texture: several times faster than a gather (``take``) per
+    axis, and this runs for several textures per chunk.
+    """
     period = texture.shape[0]
-    return texture.take(np.mod(rows, period), axis=0).take(np.mod(cols, period), axis=1)
+    rows, cols = np.asarray(rows), np.asarray(cols)
+    consecutive = all(
+        a.ndim == 1
+        and a.size > 0
+        and int(a[-1]) - int(a[0]) == a.size - 1
+        and (np.diff(a) == 1).all()
+        for a in (rows, cols)
+    )
+    if not consecutive:
+        return texture.take(np.mod(rows, period), axis=0).take(np.mod(cols, period), axis=1)
+    out = np.empty((rows.size, cols.size), dtype=texture.dtype)
+    col_runs = _wrapped_runs(int(cols[0]), cols.size, period)
+    for rs, rt, rn in _wrapped_runs(int(rows[0]), rows.size, period):
+        for cs, ct, cn in col_runs:
+            out[rt : rt + rn, ct : ct + cn] = texture[rs : rs + rn, cs : cs + cn]
+    return out
 
 
 def fine(
@@ -184,10 +244,14 @@ def fine(
     """The sum of the two textures (unit variance), shifted by ``offset`` pixels.
 
     Different offsets (or ``sign``) give independent-looking patterns from
-    the same two textures, e.g. ground texture and cloud texture.
+    the same two textures, e.g. ground texture and cloud texture. ``offset``
+    counts pixels of the finest grid and should be a multiple of ``factor``:
+    then a coarse pixel sees the mean of the fine pixels it covers, shifted
+    texture included.
     """
-    first = sample(texture(0, factor), rows + offset, cols + 3 * offset)
-    second = sample(texture(1, factor), rows + 5 * offset, cols + 2 * offset)
+    step = offset // factor
+    first = sample(texture(0, factor), rows + step, cols + 3 * step)
+    second = sample(texture(1, factor), rows + 5 * step, cols + 2 * step)
     if sign > 0:
         first += second
     else:
@@ -402,10 +466,34 @@ _SPECTRA = {
     "soil": (0.07, 0.085, 0.115, 0.135, 0.16, 0.19, 0.21, 0.23, 0.24, 0.24, 0.01, 0.28, 0.21),
     "snow": (0.88, 0.88, 0.87, 0.85, 0.83, 0.81, 0.79, 0.76, 0.74, 0.58, 0.03, 0.06, 0.04),
     "cloud": (0.85, 0.85, 0.85, 0.85, 0.86, 0.86, 0.86, 0.86, 0.86, 0.76, 0.42, 0.58, 0.44),
+    # Sun glint and foam on wave facets: spectrally flat, except where the
+    # atmosphere absorbs (b10). Its weight is zero-mean detail, so it adds
+    # variance at 10 and 20 m and nothing to any 60 m pixel.
+    "glint": (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.8, 0.0, 0.7, 0.6),
 }
-_SENSOR_NOISE = 0.0015  # reflectance, at 10 m (block means make it smaller at 20/60 m)
+# Texture amplitudes, tuned so that compressed chunks come near the real ones:
+# a 10 m band chunk a few MB, the 60 m quicklook of an Arctic coast under a
+# megabyte (the seed measured 0.63 MB of quicklook chunks on the real product).
+# Blosc-zstd has no delta filter, so a uint8 quicklook compresses well only
+# where values repeat: saturated cloud and snow, no data, calm sea. One 8-bit
+# step is 0.25 / 254 ~ 0.001 of reflectance, and anything that still varies
+# from 60 m pixel to pixel by a sizeable part of it (sensor noise included)
+# flips values and costs bytes; structure finer than 60 m (`detail`) averages
+# out there, as it does on real ground, but keeps 10 and 20 m chunks rich.
+_SENSOR_NOISE = 0.0004  # reflectance, white, at 10 m (a 60 m mean has a sixth of it)
+_GLINT = 0.0012  # reflectance, sub-60 m wave facets over water
+_SEA_SWELL = 0.03  # relative, kilometre-scale brightness of the sea (plumes, slicks)
+_LAND_DETAIL = 0.05  # relative, sub-60 m brightness of the ground
+_LAND_PATCHES = 0.06  # relative, ground brightness from 480 m to 3 km
+_LAND_TEXTURE = 0.01  # relative, ground brightness texture from 120 m to 1.2 km
+_VEG_TEXTURE = 0.015  # vegetation cover texture from 120 m to 1.2 km
+_SNOW_LINE = 0.5  # relief (in sigmas) from which snow lies in the Arctic in early summer
+_SNOW_INLAND = 3.0  # relief added from the coast to the plateaus (sigmas)
+_SNOW_TEXTURE = 0.04  # raggedness of snow patches' edges (sigmas of relief)
+_COAST_TEXTURE = 0.02  # raggedness of the coastline (land fraction)
+_LAKE_TEXTURE = 0.08  # raggedness of lake shores (sigmas)
 _NODE_SPACING = 240.0  # metres between nodes of the coarse fields (a multiple of 60)
-_Y_REF = 10_000_000  # northing from which global row indices count
+_Y_REF = 10_000_000  # northing near which global row indices count (see `S2Scene.row_ref`)
 _COS_INCLINATION = 0.1495  # |cos 98.6 deg|, the Sentinel-2 orbit's inclination
 _SWATH_WIDTH = 290_000.0
 _DETECTOR_WIDTH = _SWATH_WIDTH / 12
@@ -418,7 +506,7 @@ _S2_WEST_EDGE = {
 }
 _CLOUD_SOFTNESS = 0.4  # width (in sigmas of the cloud field) of a cloud's edge
 _CLOUDY = 0.3  # opacity from which a pixel counts as cloud (SCL 8, 9, 10)
-_CLOUD_TEXTURE = 0.05
+_CLOUD_TEXTURE = 0.02
 _CLOUD_HEIGHT = 2500.0  # metres: sets the offset between a cloud and its shadow
 
 
@@ -447,7 +535,13 @@ class S2Scene:
         self.ground_seed = seed_of("ground", record.epsg)  # the same ground on every date
         # One sky per datatake: neighbouring tiles of one pass share their clouds.
         self.sky_seed = seed_of("sky", record.platform, record.start_datetime)
-        self.sky_offset = self.sky_seed % 9973 + 1000
+        # In 10 m pixels, a multiple of 6 so that 20 and 60 m see the same shift.
+        self.sky_offset = 6 * (self.sky_seed % 9973 + 1000)
+        # Global row 0 sits at a northing 60 m-aligned with the tile's top edge, so a
+        # 60 m pixel covers exactly 6 x 6 global 10 m rows and columns (x origins
+        # of S2 tiles are multiples of 60 m already, y origins are not).
+        self.row_ref = _Y_REF + (int(self.y0) - _Y_REF) % 60
+        self.col_ref = int(self.x0) % 60
         self.start = parse_time(record.start_datetime)
         centre_lon, centre_lat = self.to_lonlat.transform(
             self.x0 + S2_TILE_SIZE_M / 2, self.y0 - S2_TILE_SIZE_M / 2
@@ -475,14 +569,28 @@ class S2Scene:
         """The land mask around the product (loaded on first use: opening a store needs none)."""
         return record_land(self.record)
 
+    @functools.cached_property
+    def inland(self) -> LandGrid:
+        """The land mask smoothed over ~3 km: near 1 far from the sea, 0.5 on the coast.
+
+        A stand-in for height above the sea: the coasts of the Arctic tiles
+        rise to plateaus a few kilometres inland, where snow lingers into June.
+        """
+        across = 3.0 / max(math.cos(math.radians(self.centre_lat)), 0.1)  # cells are narrow
+        return LandGrid(
+            land=ndimage.gaussian_filter(self.land.land, (3.0, across)),
+            row0=self.land.row0,
+            col0=self.land.col0,
+        )
+
     # --- geometry -----------------------------------------------------------
 
     def pixel_axes(self, res: int, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, ...]:
         """Pixel-centre x and y (metres) and global pixel indices at ``res``."""
         xs = self.x0 + res * (cols + 0.5)
         ys = self.y0 - res * (rows + 0.5)
-        gcols = int(self.x0) // res + cols
-        grows = (_Y_REF - int(self.y0)) // res + rows
+        gcols = (int(self.x0) - self.col_ref) // res + cols
+        grows = (self.row_ref - int(self.y0)) // res + rows
         return xs, ys, grows, gcols
 
     def across_track(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray | None:
@@ -569,42 +677,62 @@ class S2Scene:
         lon, lat = self.to_lonlat.transform(node_x, node_y)
         land_nodes = self.land.fraction(lon, lat)
         ground = fine(grows, gcols, factor)
+        # Sub-60 m detail exists only on the finer grids (it sums to zero in a 60 m pixel).
+        bits = None if factor % _DETAIL_BLOCK == 0 else sample(detail(factor), grows, gcols)
+        swell = upsample(
+            F32(1.0) + F32(_SEA_SWELL) * fbm(node_x, node_y, 8_000, 480, self.sky_seed + 5), fy, fx
+        )
+        sea = swell  # no finer texture: at 60 m open water is smooth to the 8-bit step
         if float(land_nodes.max()) < 0.02:  # open sea: skip the land fields
             water, snow = F32(1.0), F32(0.0)
-            ripples = F32(0.12) * ground
-            ripples += 1
-            ripples *= surface
-            weights["water"] = ripples
-        else:
-            bays = fbm(node_x, node_y, 4_000, 480, self.ground_seed + 3)
-            coast = upsample(land_nodes + F32(0.16) * bays, fy, fx) + F32(0.05) * ground
-            lakes = upsample(fbm(node_x, node_y, 6_000, 960, self.ground_seed + 1), fy, fx)
-            lakes += F32(0.25) * ground
-            water = ((coast < 0.5) | (lakes > 1.8)).astype(F32)  # sea, and a few lakes
-            del coast, lakes
-            base = 0.35 if self.arctic else 0.6
-            veg_nodes = F32(base) + F32(0.25) * fbm(
-                node_x, node_y, 12_000, 960, self.ground_seed + 2
-            )
-            veg = upsample(veg_nodes, fy, fx) + F32(0.1) * ground
-            np.clip(veg, 0, 1, out=veg)
-            if self.arctic:
-                relief = fbm(node_x, node_y, 16_000, 960, self.ground_seed)
-                snow = ramp(upsample(relief, fy, fx) + F32(0.12) * ground, 1.3, 0.5)
-            else:
-                snow = np.zeros_like(water)
-            land_part = (1 - water) * (1 + F32(0.08) * ground)
-            land_part *= surface
-            sea = F32(0.12) * ground
-            sea += 1
-            sea *= water
             sea *= surface
             weights["water"] = sea
-            weights["snow"] = land_part * snow
-            land_part -= weights["snow"]
-            weights["veg"] = land_part * veg
-            land_part -= weights["veg"]
-            weights["soil"] = land_part
+            if bits is not None:
+                bits *= surface * F32(_GLINT)
+                weights["glint"] = bits
+            return _S2Fields(valid, alpha, shade, water, snow, weights)
+        bays = fbm(node_x, node_y, 4_000, 480, self.ground_seed + 3)
+        coast = upsample(land_nodes + F32(0.16) * bays, fy, fx) + F32(_COAST_TEXTURE) * ground
+        lakes = upsample(fbm(node_x, node_y, 6_000, 960, self.ground_seed + 1), fy, fx)
+        lakes += F32(_LAKE_TEXTURE) * ground
+        water = ((coast < 0.5) | (lakes > 1.8)).astype(F32)  # sea, and a few lakes
+        del coast, lakes
+        base = 0.35 if self.arctic else 0.6
+        veg_nodes = F32(base) + F32(0.25) * fbm(node_x, node_y, 12_000, 480, self.ground_seed + 2)
+        veg = upsample(veg_nodes, fy, fx) + F32(_VEG_TEXTURE) * ground
+        np.clip(veg, 0, 1, out=veg)
+        if self.arctic:  # snow lingers on high ground in early summer
+            relief = fbm(node_x, node_y, 16_000, 480, self.ground_seed)
+            relief += F32(_SNOW_INLAND) * (self.inland.fraction(lon, lat) - F32(0.5))
+            snow = ramp(upsample(relief, fy, fx) + F32(_SNOW_TEXTURE) * ground, _SNOW_LINE, 0.5)
+        else:
+            snow = np.zeros_like(water)
+        # Brightness of the ground: kilometre-scale patches on the nodes (smooth, so
+        # cheap to compress), then a little texture, then detail below 60 m.
+        tone = upsample(
+            F32(1.0) + F32(_LAND_PATCHES) * fbm(node_x, node_y, 3_000, 480, self.ground_seed + 4),
+            fy,
+            fx,
+        )
+        tone += F32(_LAND_TEXTURE) * ground
+        if bits is not None:
+            tone += F32(_LAND_DETAIL) * bits
+        wet = water * surface  # the visible share of water in each pixel
+        land_part = surface - wet
+        land_part *= tone
+        del tone
+        sea *= wet
+        weights["water"] = sea
+        if bits is not None:
+            wet *= F32(_GLINT)
+            bits *= wet
+            weights["glint"] = bits
+        del wet
+        weights["snow"] = land_part * snow
+        land_part -= weights["snow"]
+        weights["veg"] = land_part * veg
+        land_part -= weights["veg"]
+        weights["soil"] = land_part
         return _S2Fields(valid, alpha, shade, water, snow, weights)
 
     # --- measurements ---------------------------------------------------------
