@@ -40,9 +40,7 @@ unit: $(STAMP)
 
 notebooks: $(STAMP)
 	@rm -rf $(NB_DIR) && mkdir -p $(NB_DIR)
-	$(BIN)/jupytext --quiet --to ipynb --output-dir $(NB_DIR) book/*.md
-	@# book/intro.md and other plain pages have no kernel: nbmake runs only notebooks.
-	$(BIN)/python tests/tools/keep_notebooks.py $(NB_DIR)
+	$(BIN)/python tests/tools/convert_notebooks.py book $(NB_DIR)
 	$(BIN)/python -m pytest --nbmake --nbmake-timeout=900 -p no:cacheprovider $(NB_DIR)
 
 ## make linkcheck: internal links and references, with execution off and no network.
