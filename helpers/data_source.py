@@ -13,7 +13,8 @@ connection errors several cells later.
 
 Importing this module inside IPython also registers a handler that prints the
 book's own errors (`helpers.errors.EOPFBookError`) as ``ErrorName: message``,
-one line, instead of a traceback.
+one line, instead of a traceback; `stac_root_url` also switches on retries for
+every HTTP read (`helpers.retries`), so a flaky network changes no result.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import retries
 from .errors import EOPFBookError, ServiceUnreachableError, UnknownCollectionError, UnknownItemError
 
 ENV_VAR = "EOPF_STAC_URL"
@@ -49,6 +52,7 @@ def stac_root_url() -> str:
     service, started if needed.
     """
     _install_ipython_handler()
+    retries.install()
     if is_sample():
         from .sample_service.launcher import ensure_running
 
@@ -80,15 +84,25 @@ def check_stac_api(url: str, timeout: float = CHECK_TIMEOUT_SECONDS) -> None:
     # Proxies apply to remote services only: a loopback address is never proxied.
     handlers = [urllib.request.ProxyHandler({})] if parts.hostname in _LOOPBACK else []
     opener = urllib.request.build_opener(*handlers)
+    policy = retries.current_policy()
     try:
-        with opener.open(request, timeout=timeout) as response:
-            body = response.read()
+        # A busy live service may answer 5xx now and then: that is retried, as every later
+        # read is. A refused or silent connection is reported at once (an offline reader).
+        for attempt in range(1, policy.attempts + 1):
+            try:
+                with opener.open(request, timeout=timeout) as response:
+                    body = response.read()
+                break
+            except urllib.error.HTTPError as error:
+                if error.code not in policy.statuses or attempt == policy.attempts:
+                    raise
+                time.sleep(policy.wait(attempt))
     except urllib.error.HTTPError as error:
         raise ServiceUnreachableError(url, f"it answered HTTP {error.code}", _UNSET_HINT) from None
     except urllib.error.URLError as error:
-        raise ServiceUnreachableError(url, _reason(error.reason), _UNSET_HINT) from None
+        raise ServiceUnreachableError(url, _reason(error.reason, timeout), _UNSET_HINT) from None
     except (TimeoutError, OSError) as error:
-        raise ServiceUnreachableError(url, _reason(error), _UNSET_HINT) from None
+        raise ServiceUnreachableError(url, _reason(error, timeout), _UNSET_HINT) from None
     try:
         landing = json.loads(body)
     except ValueError:
@@ -99,9 +113,9 @@ def check_stac_api(url: str, timeout: float = CHECK_TIMEOUT_SECONDS) -> None:
         )
 
 
-def _reason(error: object) -> str:
+def _reason(error: object, timeout: float) -> str:
     if isinstance(error, TimeoutError):
-        return f"no answer within {CHECK_TIMEOUT_SECONDS:g} s"
+        return f"no answer within {timeout:g} s"
     if isinstance(error, ConnectionRefusedError):
         return "connection refused"
     text = getattr(error, "strerror", None) or str(error)

@@ -88,10 +88,13 @@ def build_app(
     ``faults``: an aiohttp middleware that may delay, fail or cut responses
     (fault injection for the reliability tests; `faults.py` provides it). It runs
     outside the JSON error handling, so its answers reach the client unchanged.
+    Without it, ``EOPF_SAMPLE_FAULTS`` (see `faults`) may switch faults on.
     ``stores``: product id -> store (default: `zarr_store.open_store`, imported on
     first use); tests pass a stand-in.
     """
     middlewares: list[Middleware] = [_track_activity]
+    if faults is None:
+        faults = _faults_from_env()
     if faults is not None:
         middlewares.append(faults)
     middlewares.append(_json_errors)
@@ -132,6 +135,17 @@ def build_app(
 # --- Middleware and signals ----------------------------------------------------------
 
 
+def _faults_from_env() -> Middleware | None:
+    """The fault middleware ``EOPF_SAMPLE_FAULTS`` asks for, announced in the log; or None."""
+    from . import faults
+
+    spec = faults.from_env()
+    if spec is None:
+        return None
+    log.warning("Fault injection on (%s): %s", faults.ENV_VAR, spec.describe())
+    return spec.middleware()
+
+
 @web.middleware
 async def _track_activity(request: web.Request, handler: Handler) -> web.StreamResponse:
     activity = request.app[ACTIVITY]
@@ -152,7 +166,10 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
     try:
         return await handler(request)
     except stac_api.StacApiError as error:
-        return web.json_response(error.body(), status=error.status)
+        body = error.body()
+        # Descriptions may quote the reader's input: keep them one line whatever it held.
+        body["description"] = " ".join(body["description"].split())
+        return web.json_response(body, status=error.status)
     except web.HTTPException as error:
         if error.status < 400 or error.content_type == "application/json":
             raise  # redirects, and errors that already carry a JSON body
@@ -213,8 +230,11 @@ async def _collection(request: web.Request) -> web.Response:
 
 
 async def _items(request: web.Request) -> web.Response:
-    body = stac_api.collection_items(
-        _base_url(request), request.match_info["collection_id"], _single_values(request)
+    body = _not_too_deep(
+        stac_api.collection_items,
+        _base_url(request),
+        request.match_info["collection_id"],
+        _single_values(request),
     )
     return _json(body, stac_api.GEOJSON)
 
@@ -227,16 +247,30 @@ async def _item(request: web.Request) -> web.Response:
 
 
 async def _search_get(request: web.Request) -> web.Response:
-    return _json(stac_api.search_get(_base_url(request), _single_values(request)), stac_api.GEOJSON)
+    body = _not_too_deep(stac_api.search_get, _base_url(request), _single_values(request))
+    return _json(body, stac_api.GEOJSON)
 
 
 async def _search_post(request: web.Request) -> web.Response:
     raw = await request.read()
     try:
-        body = json.loads(raw) if raw else {}
+        body = _not_too_deep(json.loads, raw) if raw else {}
     except (ValueError, UnicodeDecodeError):
         raise stac_api.bad_request("The search body is not valid JSON.") from None
-    return _json(stac_api.search_post(_base_url(request), body), stac_api.GEOJSON)
+    return _json(_not_too_deep(stac_api.search_post, _base_url(request), body), stac_api.GEOJSON)
+
+
+def _not_too_deep(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)``; JSON nested deeper than Python recursion allows is a 400, not a 500.
+
+    Both the JSON decoder and the CQL2/GeoJSON checks recurse once per level of nesting, so a
+    body (or a ``filter``/``intersects`` parameter) of a few thousand brackets would otherwise
+    end in a RecursionError.
+    """
+    try:
+        return function(*args)
+    except RecursionError:
+        raise stac_api.bad_request("The search is nested too deeply.") from None
 
 
 def _single_values(request: web.Request) -> dict[str, str]:

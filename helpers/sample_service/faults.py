@@ -1,0 +1,221 @@
+"""Fault injection for the sample service: failed answers, added latency, cut-off bodies.
+
+Why this module exists: the book claims that a flaky network changes no number it prints,
+because every read goes through retries (`helpers.retries`). That claim is only worth something
+if it is tested against the faults a real network produces, so the sample service can be told
+to misbehave:
+
+- ``rate``: the fraction of requests answered with a 5xx status (500, 502, 503 or 504) and a
+  JSON error body, without doing the work;
+- ``latency``: seconds added before every request is answered;
+- ``drop``: the fraction of requests whose answer is cut off mid-body: the headers promise the
+  whole length, part of the body is sent, then the connection is closed (answers built in
+  memory: STAC JSON and Zarr keys; a download the handler streams itself passes whole);
+- ``seed``: makes the choices repeatable;
+- ``match``: a regular expression; only requests whose path it finds are affected (default:
+  every path except the root ``/``, which the launcher and the data-source check use to
+  recognise the service).
+
+Set them as ``EOPF_SAMPLE_FAULTS="rate=0.2,latency=0.2,drop=0.05,seed=1"`` for ``make serve``
+or a background service, or pass ``build_app(faults=FaultSpec(...).middleware())``.
+
+Determinism: whether a request fails is decided by the seed, the request (method, path and
+query, ``Range`` header) and how many times that same request was seen before, not by the order
+in which concurrent requests happen to arrive. So the n-th attempt at a given chunk fails in
+every run with the same seed, however the client schedules its requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, fields
+from typing import Literal
+
+from aiohttp import web
+
+from ..errors import EOPFBookError
+
+ENV_VAR = "EOPF_SAMPLE_FAULTS"
+FAILURE_STATUSES = (500, 502, 503, 504)
+DEFAULT_MATCH = r"^/."  # every path but the root: see the module docstring
+_MAX_REMEMBERED = 200_000  # requests whose attempt count is kept (oldest forgotten first)
+
+Outcome = Literal["pass", "fail", "drop"]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
+
+
+class FaultSpecError(EOPFBookError):
+    """An ``EOPF_SAMPLE_FAULTS`` setting the service cannot use."""
+
+    def __init__(self, text: str, problem: str) -> None:
+        super().__init__(
+            f"{ENV_VAR}='{text}': {problem}. Use e.g. rate=0.2,latency=0.2,drop=0.05,seed=1."
+        )
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """How the service should misbehave; the defaults misbehave not at all."""
+
+    rate: float = 0.0
+    """Fraction of requests answered with a 5xx status."""
+    latency: float = 0.0
+    """Seconds added before each answer."""
+    drop: float = 0.0
+    """Fraction of requests whose body is cut off mid-way."""
+    seed: int = 0
+    match: str = DEFAULT_MATCH
+    """Regular expression searched in the request path; only matching requests are affected."""
+    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        text = self.describe()
+        for name in ("rate", "drop"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise FaultSpecError(text, f"{name} must be a fraction from 0 to 1, got {value}")
+        if self.rate + self.drop > 1.0:
+            raise FaultSpecError(text, "rate + drop cannot exceed 1")
+        if not 0.0 <= self.latency <= 60.0:
+            raise FaultSpecError(text, f"latency must be 0 to 60 seconds, got {self.latency}")
+        try:
+            pattern = re.compile(self.match)
+        except re.error as error:
+            raise FaultSpecError(text, f"match is not a regular expression ({error})") from None
+        object.__setattr__(self, "_pattern", pattern)
+
+    @property
+    def active(self) -> bool:
+        """Whether this spec changes anything at all."""
+        return bool(self.rate or self.latency or self.drop)
+
+    def describe(self) -> str:
+        """The spec in the ``EOPF_SAMPLE_FAULTS`` syntax (``match`` only when not the default)."""
+        parts = [f"rate={self.rate:g}", f"latency={self.latency:g}", f"drop={self.drop:g}"]
+        parts.append(f"seed={self.seed}")
+        if self.match != DEFAULT_MATCH:
+            parts.append(f"match={self.match}")
+        return ",".join(parts)
+
+    def middleware(self) -> Middleware:
+        """The aiohttp middleware for `app.build_app(faults=...)`, with its own attempt counts."""
+        return FaultInjector(self).middleware
+
+
+def parse(text: str) -> FaultSpec:
+    """A `FaultSpec` from ``"rate=0.2,latency=0.2,drop=0.05,seed=1"`` (any subset, any order)."""
+    types = {f.name: f.type for f in fields(FaultSpec) if f.init}
+    values: dict[str, float | int | str] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        if not sep or name not in types:
+            known = ", ".join(types)
+            raise FaultSpecError(text, f"'{part}' is not one of name=value with name in {known}")
+        try:
+            if name == "match":
+                values[name] = value.strip()
+            elif name == "seed":
+                values[name] = int(value)
+            else:
+                values[name] = float(value)
+        except ValueError:
+            raise FaultSpecError(text, f"{name} must be a number, got '{value.strip()}'") from None
+    return FaultSpec(**values)  # type: ignore[arg-type]
+
+
+def from_env() -> FaultSpec | None:
+    """The spec in ``EOPF_SAMPLE_FAULTS``, or None when it is unset, empty or changes nothing."""
+    text = os.environ.get(ENV_VAR, "").strip()
+    if not text:
+        return None
+    spec = parse(text)
+    return spec if spec.active else None
+
+
+class FaultInjector:
+    """Decides, request by request, whether to pass, fail or cut off; and does it."""
+
+    def __init__(self, spec: FaultSpec) -> None:
+        self.spec = spec
+        self._seen: OrderedDict[tuple[str, str, str], int] = OrderedDict()
+        self._lock = threading.Lock()
+        self.counts: dict[Outcome, int] = {"pass": 0, "fail": 0, "drop": 0}
+        """How many requests met each outcome (for tests and curious readers)."""
+
+    def decide(self, method: str, path_qs: str, byte_range: str = "") -> tuple[Outcome, float]:
+        """(outcome, a number in [0, 1) for the details) of the next such request.
+
+        The same (method, path, range) asked for the n-th time gets the same answer for the
+        same seed, whatever else happened in between.
+        """
+        key = (method, path_qs, byte_range)
+        with self._lock:
+            attempt = self._seen.pop(key, 0)
+            self._seen[key] = attempt + 1
+            if len(self._seen) > _MAX_REMEMBERED:
+                self._seen.popitem(last=False)
+        # random.Random seeded with a str hashes it (SHA-512): stable across runs and platforms.
+        draw = random.Random(f"{self.spec.seed}|{method}|{path_qs}|{byte_range}|{attempt}")
+        chance, detail = draw.random(), draw.random()
+        if chance < self.spec.rate:
+            outcome: Outcome = "fail"
+        elif chance < self.spec.rate + self.spec.drop:
+            outcome = "drop"
+        else:
+            outcome = "pass"
+        with self._lock:
+            self.counts[outcome] += 1
+        return outcome, detail
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """The aiohttp middleware: delay, then answer 5xx, cut the body off, or pass."""
+        spec = self.spec
+        if not spec.active or not spec._pattern.search(request.path):
+            return await handler(request)
+        outcome, detail = self.decide(
+            request.method, request.path_qs, request.headers.get("Range", "")
+        )
+        if spec.latency:
+            await asyncio.sleep(spec.latency)
+        if outcome == "fail":
+            status = FAILURE_STATUSES[int(detail * len(FAILURE_STATUSES))]
+            body = {"code": "InjectedFault", "description": "Fault injected by the sample service."}
+            return web.json_response(body, status=status)
+        response = await handler(request)
+        if outcome == "drop":
+            return await _cut_off(request, response, detail)
+        return response
+
+
+async def _cut_off(
+    request: web.Request, response: web.StreamResponse, detail: float
+) -> web.StreamResponse:
+    """Send the headers and part of ``response``'s body, then close the connection.
+
+    The client sees a ``Content-Length`` the body never reaches, as when a connection breaks
+    mid-download. Responses without a body of at least two bytes are passed unchanged.
+    """
+    body = response.body if isinstance(response, web.Response) else None
+    if not isinstance(body, bytes) or len(body) < 2:
+        return response
+    cut = web.StreamResponse(status=response.status, reason=response.reason)
+    for name, value in response.headers.items():
+        if name.lower() not in ("content-length", "transfer-encoding"):
+            cut.headers.add(name, value)
+    cut.content_length = len(body)
+    await cut.prepare(request)
+    await cut.write(body[: 1 + int(detail * (len(body) - 1))])  # at least 1, never all
+    if request.transport is not None:
+        request.transport.close()
+    return cut
