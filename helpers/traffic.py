@@ -108,11 +108,28 @@ class _LiveRequest:
         return RequestRecord(self.method, self.url, self.status, self.body_bytes())
 
 
+class _SharedTraceConfig(aiohttp.TraceConfig):
+    """The tracer's trace config, pickled as a reference to the receiving process's own one.
+
+    Why: filesystems carry their ``client_kwargs`` when dask.distributed ships tasks to workers,
+    and a plain ``TraceConfig`` (frozen signal lists) cannot be pickled, which made cluster
+    computations hang instead of running. A worker gets its own process-wide tracer instead.
+    """
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return (_shared_trace_config, ())
+
+
+def _shared_trace_config() -> aiohttp.TraceConfig:
+    """This process's tracer (the target of :meth:`_SharedTraceConfig.__reduce__`)."""
+    return _TRACER.trace_config
+
+
 class _Tracer:
     """The single ``aiohttp.TraceConfig`` the book installs, and the meters listening to it."""
 
     def __init__(self) -> None:
-        self.trace_config = aiohttp.TraceConfig()
+        self.trace_config = _SharedTraceConfig()
         self.trace_config.on_request_start.append(self._on_request_start)
         self.trace_config.on_request_end.append(self._on_request_end)
         # Frozen now, so it can also be appended to sessions that already exist.
