@@ -33,6 +33,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from . import catalog, stac_api
+from .origin import request_origin
 
 log = logging.getLogger("helpers.sample_service")
 
@@ -205,7 +206,7 @@ def _json(data: Any, content_type: str = "application/json") -> web.Response:
 
 
 async def _landing(request: web.Request) -> web.Response:
-    return _json(stac_api.landing_page(_base_url(request)))
+    return _json(stac_api.landing_page(request_origin(request)))
 
 
 async def _conformance(request: web.Request) -> web.Response:
@@ -213,26 +214,26 @@ async def _conformance(request: web.Request) -> web.Response:
 
 
 async def _queryables(request: web.Request) -> web.Response:
-    return _json(stac_api.queryables(_base_url(request)), "application/schema+json")
+    return _json(stac_api.queryables(request_origin(request)), "application/schema+json")
 
 
 async def _collection_queryables(request: web.Request) -> web.Response:
-    body = stac_api.queryables(_base_url(request), request.match_info["collection_id"])
+    body = stac_api.queryables(request_origin(request), request.match_info["collection_id"])
     return _json(body, "application/schema+json")
 
 
 async def _collections(request: web.Request) -> web.Response:
-    return _json(stac_api.collections_page(_base_url(request)))
+    return _json(stac_api.collections_page(request_origin(request)))
 
 
 async def _collection(request: web.Request) -> web.Response:
-    return _json(stac_api.collection(_base_url(request), request.match_info["collection_id"]))
+    return _json(stac_api.collection(request_origin(request), request.match_info["collection_id"]))
 
 
 async def _items(request: web.Request) -> web.Response:
     body = _not_too_deep(
         stac_api.collection_items,
-        _base_url(request),
+        request_origin(request),
         request.match_info["collection_id"],
         _single_values(request),
     )
@@ -241,13 +242,13 @@ async def _items(request: web.Request) -> web.Response:
 
 async def _item(request: web.Request) -> web.Response:
     body = stac_api.item(
-        _base_url(request), request.match_info["collection_id"], request.match_info["item_id"]
+        request_origin(request), request.match_info["collection_id"], request.match_info["item_id"]
     )
     return _json(body, stac_api.GEOJSON)
 
 
 async def _search_get(request: web.Request) -> web.Response:
-    body = _not_too_deep(stac_api.search_get, _base_url(request), _single_values(request))
+    body = _not_too_deep(stac_api.search_get, request_origin(request), _single_values(request))
     return _json(body, stac_api.GEOJSON)
 
 
@@ -257,7 +258,8 @@ async def _search_post(request: web.Request) -> web.Response:
         body = _not_too_deep(json.loads, raw) if raw else {}
     except (ValueError, UnicodeDecodeError):
         raise stac_api.bad_request("The search body is not valid JSON.") from None
-    return _json(_not_too_deep(stac_api.search_post, _base_url(request), body), stac_api.GEOJSON)
+    answer = _not_too_deep(stac_api.search_post, request_origin(request), body)
+    return _json(answer, stac_api.GEOJSON)
 
 
 def _not_too_deep(function: Callable[..., Any], *args: Any) -> Any:
@@ -276,24 +278,6 @@ def _not_too_deep(function: Callable[..., Any], *args: Any) -> Any:
 def _single_values(request: web.Request) -> dict[str, str]:
     """Query parameters, the last value winning when one is repeated."""
     return dict(request.query.items())
-
-
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-def _base_url(request: web.Request) -> str:
-    """scheme://host:port the request came in on, for the hrefs in the answers.
-
-    The Host header is trusted only when it names the loopback interface the
-    service listens on; anything else falls back to the socket's own address,
-    so a forged Host cannot point hrefs elsewhere.
-    """
-    if request.url.host in _LOOPBACK:
-        return str(request.url.origin())
-    sockname = request.transport.get_extra_info("sockname") if request.transport else None
-    if sockname:
-        return f"http://{sockname[0]}:{sockname[1]}"
-    return "http://127.0.0.1"
 
 
 # --- Zarr route ----------------------------------------------------------------------

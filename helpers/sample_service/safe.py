@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from helpers.sample_service.catalog import ProductRecord, footprint, get_product
+from helpers.sample_service.origin import request_origin
 
 if TYPE_CHECKING:  # imported lazily at run time: it loads numpy and Pillow
     from helpers.sample_service.safe_archive import SafeArchive
@@ -123,23 +124,6 @@ def _archive(app: web.Application) -> SafeArchive:
         return state.archive
 
 
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-def _base(request: web.Request) -> str:
-    """scheme://host:port the request came in on, so hrefs work on any port.
-
-    As in ``app.py``: the Host header is trusted only when it names the loopback interface;
-    otherwise the socket's own address is used, so a forged Host cannot redirect a download.
-    """
-    if request.url.host in _LOOPBACK:
-        return str(request.url.origin())
-    sockname = request.transport.get_extra_info("sockname") if request.transport else None
-    if sockname:
-        return f"http://{sockname[0]}:{sockname[1]}"
-    return "http://127.0.0.1"
-
-
 def _json(data: Any, status: int = 200, **headers: str) -> web.Response:
     return web.json_response(data, status=status, headers=headers or None)
 
@@ -215,7 +199,7 @@ def _stac_links(base: str) -> list[dict[str, str]]:
 
 
 async def landing(request: web.Request) -> web.Response:
-    base = _base(request)
+    base = request_origin(request)
     root = f"{base}{STAC_PREFIX}"
     links = [
         *_stac_links(base),
@@ -287,7 +271,7 @@ def _collection(base: str) -> dict[str, Any]:
 
 
 async def collections(request: web.Request) -> web.Response:
-    base = _base(request)
+    base = request_origin(request)
     return _json(
         {
             "collections": [_collection(base)],
@@ -303,7 +287,7 @@ async def collection(request: web.Request) -> web.Response:
     collection_id = request.match_info["collection_id"]
     if collection_id != COLLECTION_ID:
         return _not_found(f"Collection {collection_id} does not exist.")
-    return _json(_collection(_base(request)))
+    return _json(_collection(request_origin(request)))
 
 
 def _item(base: str) -> dict[str, Any]:
@@ -386,7 +370,7 @@ async def items(request: web.Request) -> web.Response:
     collection_id = request.match_info["collection_id"]
     if collection_id != COLLECTION_ID:
         return _not_found(f"Collection {collection_id} does not exist.")
-    base = _base(request)
+    base = request_origin(request)
     return _json(_feature_collection(base, [_item(base)], str(request.url)))
 
 
@@ -397,7 +381,7 @@ async def item(request: web.Request) -> web.Response:
         return _not_found(f"Collection {collection_id} does not exist.")
     if item_id != ITEM_ID:
         return _not_found(f"Item {item_id} in Collection {collection_id} does not exist.")
-    return _json(_item(_base(request)))
+    return _json(_item(request_origin(request)))
 
 
 def _as_list(value: Any) -> list[str] | None:
@@ -432,7 +416,7 @@ async def search(request: web.Request) -> web.Response:
         wanted = _as_list(params.get("collections"))
     except ValueError as error:
         return _bad_request(f"ids and collections {error}.")
-    base = _base(request)
+    base = request_origin(request)
     features = []
     if (ids is None or ITEM_ID in ids) and (wanted is None or COLLECTION_ID in wanted):
         features = [_item(base)]
@@ -447,7 +431,7 @@ async def catalogue_odata(request: web.Request) -> web.StreamResponse:
     entity = request.match_info["entity"]
     product = _PRODUCTS_VALUE.match(entity)
     if product and product.group(1).lower() == PRODUCT_UUID:
-        raise web.HTTPFound(f"{_base(request)}{DOWNLOAD_PATH}")
+        raise web.HTTPFound(f"{request_origin(request)}{DOWNLOAD_PATH}")
     quicklook = _ASSETS_VALUE.match(entity)
     if quicklook and quicklook.group(1).lower() == QUICKLOOK_UUID:
         return web.Response(body=await _quicklook(request.app), content_type="image/jpeg")
