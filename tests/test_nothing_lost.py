@@ -36,7 +36,9 @@ OUTPUTS = ("_build", ".cache", ".pytest_cache", ".ruff_cache")
 """What builds and tests may write (plus temporary directories and ``__pycache__``)."""
 _COPIED = ("Makefile", "_config.yml", "_toc.yml", "pyproject.toml", "requirements.txt")
 _COPIED_DIRS = ("book", "helpers", "tests")
-_MAKE = ("make", "-o", ".venv/.installed")  # never remake (reinstall) the shared environment
+# Never remake (reinstall) the shared environment; and when this runs under `make test`, the
+# outer make must not make the inner one print "Entering directory" lines into its recipes.
+_MAKE = ("make", "--no-print-directory", "-o", ".venv/.installed")
 
 
 def _is_output(relative: Path) -> bool:
