@@ -23,7 +23,6 @@ import referencing
 import referencing.jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pystac import MediaType
 from pystac.validation.local_validator import get_local_schema_cache
 from pystac_client import Client
 
@@ -187,21 +186,7 @@ def test_every_item_is_valid_stac_and_points_at_this_service(
 def test_s2_assets_are_those_the_tutorial_prints(client: Client) -> None:
     item = client.get_collection("sentinel-2-l2a").get_item(S2_ITEM)
     assert set(item.assets) == S2_ASSET_KEYS
-    lines = []
-    for _, asset in sorted(
-        item.get_assets(media_type=MediaType.ZARR).items(), key=lambda pair: pair[1].href
-    ):
-        group_path = "".join(asset.href.split(".zarr")[-1:]) or "/"
-        lines.append(f"Zarr asset {group_path} ({asset.title}) has roles {asset.roles or []}")
-    assert lines[0] == "Zarr asset / (EOPF Product) has roles ['data', 'metadata']"
-    assert (
-        "Zarr asset /conditions/mask/l2a_classification/r20m/scl "
-        "(Scene classification map (SCL)) has roles ['data']"
-    ) in lines
-    assert (
-        "Zarr asset /measurements/reflectance/r10m "
-        "(Surface Reflectance - 10m) has roles ['data', 'reflectance', 'dataset']"
-    ) in lines
+    # The printed asset lines themselves: tests/test_seed_acceptance.py runs the tutorial's loop.
     product = item.assets["product"]
     assert product.extra_fields["xarray:open_datatree_kwargs"] == NATIVE
     assert product.media_type == "application/vnd+zarr"
