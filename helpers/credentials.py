@@ -19,13 +19,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from helpers.errors import EOPFBookError, MissingCredentialsError
+from .data_source import is_sample, stac_root_url
+from .errors import EOPFBookError, MissingCredentialsError
+from .sample_service import settings
 
 LIVE_TOKEN_URL = (
     "https://identity.dataspace.copernicus.eu/auth/realms/CDSE/protocol/openid-connect/token"
 )
 LIVE_STAC_URL = "https://stac.dataspace.copernicus.eu/v1/"
-PRODUCT_ID = "S2A_MSIL2A_20250605T104701_N0511_R051_T35WMU_20250605T125416"
+PRODUCT_ID = settings.SAFE_PRODUCT_ID
 
 
 class CredentialsRefusedError(EOPFBookError):
@@ -61,20 +63,16 @@ def cdse_access() -> CdseAccess:
     them this raises :class:`MissingCredentialsError`, one line naming both. In sample mode those
     variables are ignored, so a real password is never sent to the local replica.
     """
-    from helpers.data_source import is_sample, stac_root_url
-
     if is_sample():
-        from helpers.sample_service import safe
-
         root = stac_root_url().rstrip("/")
         return CdseAccess(
-            token_url=f"{root}{safe.TOKEN_PATH}",
-            stac_url=f"{root}{safe.STAC_PREFIX}/",
-            collection_id=safe.COLLECTION_ID,
-            item_id=safe.ITEM_ID,
+            token_url=f"{root}{settings.TOKEN_PATH}",
+            stac_url=f"{root}{settings.SAFE_STAC_PREFIX}/",
+            collection_id=settings.SAFE_COLLECTION_ID,
+            item_id=settings.SAFE_ITEM_ID,
             product_asset="PRODUCT",
-            username=safe.SAMPLE_USERNAME,
-            password=safe.SAMPLE_PASSWORD,
+            username=settings.SAMPLE_USERNAME,
+            password=settings.SAMPLE_PASSWORD,
             sample=True,
         )
     username = os.environ.get("CDSE_USERNAME", "")

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from . import retries
 from .errors import EOPFBookError, ServiceUnreachableError, UnknownCollectionError, UnknownItemError
+from .sample_service.launcher import ensure_running
 
 ENV_VAR = "EOPF_STAC_URL"
 CHECK_TIMEOUT_SECONDS = 10.0
@@ -54,8 +55,6 @@ def stac_root_url() -> str:
     _install_ipython_handler()
     retries.install()
     if is_sample():
-        from .sample_service.launcher import ensure_running
-
         return ensure_running()
     url = os.environ[ENV_VAR].strip()
     if not url.endswith("/"):

@@ -19,20 +19,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+# The base class and the service's own errors are defined beside the service (which imports
+# nothing from the reader-facing helpers) and re-exported here with the book's other errors.
+from .sample_service.errors import (
+    EOPFBookError,
+    PortInUseError,
+    ServiceUnreachableError,
+)
 
-def _one_line(text: str) -> str:
-    """Fold whitespace runs (including newlines) into single spaces."""
-    return " ".join(str(text).split())
-
-
-class EOPFBookError(Exception):
-    """Base class: an error the reader can act on, described in one line."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(_one_line(message))
-
-    def __str__(self) -> str:
-        return _one_line(super().__str__())
+__all__ = [
+    "CorruptCacheError",
+    "EOPFBookError",
+    "InterruptedDownloadError",
+    "MissingCredentialsError",
+    "PortInUseError",
+    "ProductGoneError",
+    "ServiceUnreachableError",
+    "UnknownCollectionError",
+    "UnknownItemError",
+    "open_product",
+]
 
 
 class UnknownCollectionError(EOPFBookError):
@@ -59,23 +65,6 @@ class UnknownItemError(EOPFBookError):
             f"the rolling archive). Search for a similar one, e.g. "
             f"client.search(collections=['{collection_id}'], bbox=..., datetime=...)."
         )
-
-
-class ServiceUnreachableError(EOPFBookError):
-    """A STAC service that does not answer (or answers with an error)."""
-
-    def __init__(self, url: str, reason: str, hint: str = "") -> None:
-        self.url = url
-        self.reason = reason
-        super().__init__(f"Cannot reach {url}: {reason}." + (f" {hint}" if hint else ""))
-
-
-class PortInUseError(EOPFBookError):
-    """The sample service's port is held by another program."""
-
-    def __init__(self, port: int, hint: str) -> None:
-        self.port = port
-        super().__init__(f"Port {port} is in use by another program. {hint}")
 
 
 class MissingCredentialsError(EOPFBookError):

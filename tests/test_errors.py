@@ -32,7 +32,7 @@ from helpers.errors import (
     open_product,
 )
 from helpers.sample_service import catalog, faults
-from helpers.sample_service.chunk_cache import ChunkCache
+from helpers.sample_service.cache import ChunkCache
 from helpers.sample_service.launcher import ThreadedServer
 from helpers.sample_service.zarr_store import ProductStore
 

@@ -30,7 +30,7 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers.sample_service import catalog, safe, stac_api
+from helpers.sample_service import catalog, safe, stac_api, stac_items
 from helpers.sample_service.app import build_app
 from helpers.sample_service.launcher import ThreadedServer
 
@@ -300,7 +300,7 @@ def test_request_bodies_are_limited_in_size(port: int) -> None:
 
 # --- property-based: no parameters make a 500 ---------------------------------------------------
 
-_COLLECTIONS = catalog.collection_ids()
+_COLLECTIONS = stac_items.collection_ids()
 _finite = st.floats(allow_nan=False, allow_infinity=False, min_value=-400, max_value=400)
 _any_float = st.floats(allow_nan=True, allow_infinity=True)
 _coordinate = st.lists(st.one_of(_finite, _any_float), min_size=1, max_size=4)

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from pystac.validation.local_validator import get_local_schema_cache
 from pystac_client import Client
 
-from helpers.sample_service import catalog, stac_api
+from helpers.sample_service import catalog, stac_api, stac_items
 
 S2_ITEM = "S2B_MSIL2A_20250522T125039_N0511_R095_T26TML_20250522T133252"
 S2_ITEM_TCI = "S2A_MSIL2A_20250605T104701_N0511_R051_T35WMU_20250605T125416"
@@ -113,7 +113,7 @@ def test_landing_page_declares_the_live_conformance_and_links(sample_service_url
     children = [
         link["href"].rsplit("/", 1)[1] for link in landing["links"] if link["rel"] == "child"
     ]
-    assert children == catalog.collection_ids()
+    assert children == stac_items.collection_ids()
     assert len(children) == 11
     status, conformance = http_json(sample_service_url + "conformance")
     assert conformance["conformsTo"] == landing["conformsTo"]

@@ -24,7 +24,7 @@ import xarray as xr
 from zarr.util import json_dumps
 
 from helpers.sample_service import catalog, zarr_store
-from helpers.sample_service.chunk_cache import CACHE_ENV, ChunkCache, default_cache_root
+from helpers.sample_service.cache import CACHE_ENV, ChunkCache, default_cache_root
 
 S2_TUTORIAL = "S2B_MSIL2A_20250522T125039_N0511_R095_T26TML_20250522T133252"
 OCN_TUTORIAL = "S1A_IW_OCN__2SDV_20250604T193923_20250604T193948_059501_0762FA_C971"

@@ -1,12 +1,11 @@
 """Run the sample service: ``python -m helpers.sample_service`` (what ``make serve`` does).
 
-Foreground (default): listens on 127.0.0.1, port ``PORT`` (default 8765),
-prints its root URL and logs requests until Ctrl-C.
+Foreground (default): listens on 127.0.0.1, port ``--port`` or ``EOPF_SAMPLE_PORT`` (default
+8765), prints its root URL and logs requests until Ctrl-C.
 
-``--background`` (used by `launcher`): port from ``--port`` or
-``EOPF_SAMPLE_PORT``, no request log, and it exits by itself after
-``EOPF_SAMPLE_IDLE_SECONDS`` (default 20 minutes) without a request, so
-nothing lingers on a laptop or a CI runner.
+``--background`` (used by `launcher`): the same port, no request log, and it exits by itself
+after ``EOPF_SAMPLE_IDLE_SECONDS`` (default 20 minutes) without a request, so nothing lingers
+on a laptop or a CI runner.
 
 A port already in use is one line on stderr and exit code 2, no traceback.
 """
@@ -18,14 +17,15 @@ import asyncio
 import contextlib
 import errno
 import logging
-import os
 import signal
 import socket
 import sys
 
-DEFAULT_PORT = 8765
-DEFAULT_IDLE_SECONDS = 20 * 60
-EXIT_CANNOT_LISTEN = 2
+from aiohttp import web
+
+from . import settings
+from .app import ACTIVITY, build_app
+from .errors import SettingError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,29 +34,28 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m helpers.sample_service", description="The local EOPF sample service."
     )
     parser.add_argument("--background", action="store_true", help="idle exit, no request log")
-    parser.add_argument("--port", help="TCP port (default: $PORT, or $EOPF_SAMPLE_PORT)")
+    parser.add_argument("--port", help=f"TCP port (default: ${settings.PORT_VAR}, else 8765)")
     args = parser.parse_args(argv)
 
-    variable = "EOPF_SAMPLE_PORT" if args.background else "PORT"
-    text = args.port or os.environ.get(variable) or str(DEFAULT_PORT)
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        print(f"{variable} must be a port number from 1 to 65535, got '{text}'.", file=sys.stderr)
-        return EXIT_CANNOT_LISTEN
-    port = int(text)
+    try:
+        port = settings.port(args.port)
+    except SettingError as error:
+        print(error, file=sys.stderr)
+        return settings.EXIT_CANNOT_LISTEN
     try:
         sock = socket.create_server(("127.0.0.1", port))
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
-            how = f"{variable}={port + 1}" + ("" if args.background else " make serve")
+            how = f"{settings.PORT_VAR}={port + 1}" + ("" if args.background else " make serve")
             message = f"Port {port} is already in use; choose another one, e.g. {how}"
         else:
             message = f"Cannot listen on 127.0.0.1:{port}: {error.strerror or error}"
         print(message, file=sys.stderr)
-        return EXIT_CANNOT_LISTEN
+        return settings.EXIT_CANNOT_LISTEN
 
     url = f"http://127.0.0.1:{port}/"
     if args.background:
-        idle = _idle_seconds()
+        idle = settings.idle_seconds()
         banner = f"EOPF sample service at {url} (background; exits after {idle:g} s idle)"
     else:
         idle = None
@@ -67,23 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _idle_seconds() -> float:
-    text = os.environ.get("EOPF_SAMPLE_IDLE_SECONDS", "")
-    try:
-        value = float(text) if text else DEFAULT_IDLE_SECONDS
-    except ValueError:
-        value = DEFAULT_IDLE_SECONDS
-    return value if value > 0 else DEFAULT_IDLE_SECONDS
-
-
 async def _serve(
     sock: socket.socket, *, banner: str, idle_seconds: float | None, access_log: bool
 ) -> None:
     """Serve on ``sock`` until SIGINT/SIGTERM, or until idle for ``idle_seconds``."""
-    from aiohttp import web
-
-    from .app import ACTIVITY, build_app
-
     app = build_app()
     runner = web.AppRunner(
         app, handle_signals=False, **({} if access_log else {"access_log": None})

@@ -1,9 +1,9 @@
 """The sample service's HTTP application: routes only, wiring the parts below to URLs.
 
-Why this module exists: the STAC side (`stac_api`), the Zarr side
-(`zarr_store`) and the SAFE replica (`safe`, optional) are plain Python; this
-module is the one place that knows HTTP. It maps the live service's URL layout
-onto them, answers every error as JSON (stac-fastapi style), serves Zarr keys
+Why this module exists: the STAC side (`stac_api`, routed by `stac_routes`), the Zarr side
+(`zarr_store`) and the SAFE replica (`safe`) are plain Python; this module assembles them
+into one application. It maps the live service's URL layout onto them, answers every error
+as JSON (stac-fastapi style), serves Zarr keys
 with ``Content-Length`` and single byte ranges (fsspec may ask for ranges),
 identifies itself in the ``Server`` header (so the launcher can tell it from
 another program on the port) and tracks activity (so a background instance can
@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
-import importlib.util
-import json
 import logging
 import os
 import re
@@ -28,16 +26,15 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from aiohttp import web
 
-from . import catalog, stac_api
-from .origin import request_origin
+from . import catalog, faults, safe, stac_api, stac_routes, zarr_store
+from .settings import SERVICE_NAME
 
 log = logging.getLogger("helpers.sample_service")
 
-SERVICE_NAME = "eopf-sample-service"
 MAX_BODY_BYTES = 1024 * 1024  # search bodies are a few kB; anything bigger is refused (413)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -90,8 +87,8 @@ def build_app(
     (fault injection for the reliability tests; `faults.py` provides it). It runs
     outside the JSON error handling, so its answers reach the client unchanged.
     Without it, ``EOPF_SAMPLE_FAULTS`` (see `faults`) may switch faults on.
-    ``stores``: product id -> store (default: `zarr_store.open_store`, imported on
-    first use); tests pass a stand-in.
+    ``stores``: product id -> store (default: `zarr_store.open_store`); tests pass a
+    stand-in.
     """
     middlewares: list[Middleware] = [_track_activity]
     if faults is None:
@@ -101,35 +98,19 @@ def build_app(
     middlewares.append(_json_errors)
     app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
     app[ACTIVITY] = Activity()
-    app[STORES] = stores or _open_product_store
+    app[STORES] = stores or zarr_store.open_store
     app[EXECUTOR] = ThreadPoolExecutor(
         max_workers=max(4, os.cpu_count() or 1), thread_name_prefix="zarr-store"
     )
     app.on_response_prepare.append(_identify)
     app.on_cleanup.append(_stop_executor)
 
-    app.router.add_get("/", _landing)
-    app.router.add_get("/conformance", _conformance)
-    app.router.add_get("/queryables", _queryables)
-    app.router.add_get("/collections", _collections)
-    app.router.add_get("/collections/{collection_id}", _collection)
-    app.router.add_get("/collections/{collection_id}/queryables", _collection_queryables)
-    app.router.add_get("/collections/{collection_id}/items", _items)
-    app.router.add_get("/collections/{collection_id}/items/{item_id}", _item)
-    app.router.add_get("/search", _search_get)
-    app.router.add_post("/search", _search_post)
+    stac_routes.add_routes(app, "", stac_api.EOPF)
+    safe.setup(app)
     # GET also answers HEAD (aiohttp's allow_head), which fsspec uses for sizes.
     app.router.add_get(
         "/objects/{bucket}/{day}/products/{cpm}/{product_id}.zarr/{key:.*}", _zarr_object
     )
-
-    # --- Hook: the SAFE replica --------------------------------------------------
-    # `safe.py` (written separately) adds its token, catalogue and download routes
-    # through `setup(app)`. It is optional: the service works without it.
-    if importlib.util.find_spec(f"{__package__}.safe") is not None:
-        from . import safe
-
-        safe.setup(app)
     return app
 
 
@@ -138,8 +119,6 @@ def build_app(
 
 def _faults_from_env() -> Middleware | None:
     """The fault middleware ``EOPF_SAMPLE_FAULTS`` asks for, announced in the log; or None."""
-    from . import faults
-
     spec = faults.from_env()
     if spec is None:
         return None
@@ -166,11 +145,8 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
     """Every error as a JSON body, never an HTML page or a traceback."""
     try:
         return await handler(request)
-    except stac_api.StacApiError as error:
-        body = error.body()
-        # Descriptions may quote the reader's input: keep them one line whatever it held.
-        body["description"] = " ".join(body["description"].split())
-        return web.json_response(body, status=error.status)
+    except stac_api.StacApiError as error:  # routes answer their own; this is the backstop
+        return web.json_response(error.body(), status=error.status)
     except web.HTTPException as error:
         if error.status < 400 or error.content_type == "application/json":
             raise  # redirects, and errors that already carry a JSON body
@@ -196,88 +172,6 @@ async def _identify(request: web.Request, response: web.StreamResponse) -> None:
 
 async def _stop_executor(app: web.Application) -> None:
     app[EXECUTOR].shutdown(wait=False, cancel_futures=True)
-
-
-# --- STAC routes ---------------------------------------------------------------------
-
-
-def _json(data: Any, content_type: str = "application/json") -> web.Response:
-    return web.json_response(data, content_type=content_type)
-
-
-async def _landing(request: web.Request) -> web.Response:
-    return _json(stac_api.landing_page(request_origin(request)))
-
-
-async def _conformance(request: web.Request) -> web.Response:
-    return _json(stac_api.conformance())
-
-
-async def _queryables(request: web.Request) -> web.Response:
-    return _json(stac_api.queryables(request_origin(request)), "application/schema+json")
-
-
-async def _collection_queryables(request: web.Request) -> web.Response:
-    body = stac_api.queryables(request_origin(request), request.match_info["collection_id"])
-    return _json(body, "application/schema+json")
-
-
-async def _collections(request: web.Request) -> web.Response:
-    return _json(stac_api.collections_page(request_origin(request)))
-
-
-async def _collection(request: web.Request) -> web.Response:
-    return _json(stac_api.collection(request_origin(request), request.match_info["collection_id"]))
-
-
-async def _items(request: web.Request) -> web.Response:
-    body = _not_too_deep(
-        stac_api.collection_items,
-        request_origin(request),
-        request.match_info["collection_id"],
-        _single_values(request),
-    )
-    return _json(body, stac_api.GEOJSON)
-
-
-async def _item(request: web.Request) -> web.Response:
-    body = stac_api.item(
-        request_origin(request), request.match_info["collection_id"], request.match_info["item_id"]
-    )
-    return _json(body, stac_api.GEOJSON)
-
-
-async def _search_get(request: web.Request) -> web.Response:
-    body = _not_too_deep(stac_api.search_get, request_origin(request), _single_values(request))
-    return _json(body, stac_api.GEOJSON)
-
-
-async def _search_post(request: web.Request) -> web.Response:
-    raw = await request.read()
-    try:
-        body = _not_too_deep(json.loads, raw) if raw else {}
-    except (ValueError, UnicodeDecodeError):
-        raise stac_api.bad_request("The search body is not valid JSON.") from None
-    answer = _not_too_deep(stac_api.search_post, request_origin(request), body)
-    return _json(answer, stac_api.GEOJSON)
-
-
-def _not_too_deep(function: Callable[..., Any], *args: Any) -> Any:
-    """``function(*args)``; JSON nested deeper than Python recursion allows is a 400, not a 500.
-
-    Both the JSON decoder and the CQL2/GeoJSON checks recurse once per level of nesting, so a
-    body (or a ``filter``/``intersects`` parameter) of a few thousand brackets would otherwise
-    end in a RecursionError.
-    """
-    try:
-        return function(*args)
-    except RecursionError:
-        raise stac_api.bad_request("The search is nested too deeply.") from None
-
-
-def _single_values(request: web.Request) -> dict[str, str]:
-    """Query parameters, the last value winning when one is repeated."""
-    return dict(request.query.items())
 
 
 # --- Zarr route ----------------------------------------------------------------------
@@ -322,12 +216,6 @@ def _read_key(stores: StoreOpener, product_id: str, key: str) -> bytes | None:
     """Blocking: open the product's store (memoised there) and read one key."""
     store = stores(product_id)
     return None if store is None else store.get(key)
-
-
-def _open_product_store(product_id: str) -> Store | None:
-    from . import zarr_store  # imported on first use: it loads numpy, numcodecs and templates
-
-    return zarr_store.open_store(product_id)
 
 
 def _maybe_ranged(request: web.Request, data: bytes, content_type: str) -> web.Response:

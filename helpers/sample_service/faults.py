@@ -39,9 +39,10 @@ from typing import Literal
 
 from aiohttp import web
 
-from ..errors import EOPFBookError
+from .errors import EOPFBookError
+from .settings import FAULTS_VAR
 
-ENV_VAR = "EOPF_SAMPLE_FAULTS"
+ENV_VAR = FAULTS_VAR
 FAILURE_STATUSES = (500, 502, 503, 504)
 DEFAULT_MATCH = r"^/."  # every path but the root: see the module docstring
 _MAX_REMEMBERED = 200_000  # requests whose attempt count is kept (oldest forgotten first)

@@ -22,18 +22,20 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from ..errors import EOPFBookError, PortInUseError, ServiceUnreachableError
-from .__main__ import DEFAULT_PORT, EXIT_CANNOT_LISTEN
+from aiohttp import web
+
+from . import settings
+from .app import build_app
+from .errors import PortInUseError, ServiceUnreachableError, SettingError
 
 START_TIMEOUT_SECONDS = 30.0
-SERVER_PREFIX = "eopf-sample-service/"
+SERVER_PREFIX = f"{settings.SERVICE_NAME}/"
 PortState = Literal["ours", "other", "silent", "free"]
 
 # Popen objects of started services, kept so they are not reported as leaked when
@@ -42,13 +44,8 @@ _STARTED: list[subprocess.Popen[bytes]] = []
 
 
 def sample_port() -> int:
-    """The sample service's port: ``EOPF_SAMPLE_PORT``, default 8765."""
-    text = os.environ.get("EOPF_SAMPLE_PORT", "").strip() or str(DEFAULT_PORT)
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise EOPFBookError(
-            f"EOPF_SAMPLE_PORT must be a port number from 1 to 65535, got '{text}'."
-        )
-    return int(text)
+    """The sample service's port: ``EOPF_SAMPLE_PORT``, default 8765 (`settings.port`)."""
+    return settings.port()
 
 
 def root_url(port: int) -> str:
@@ -104,7 +101,9 @@ def ensure_running(timeout: float = START_TIMEOUT_SECONDS) -> str:
                 url, "the sample service stopped while starting", f"See its log: {log_path(port)}"
             )
         if time.monotonic() > deadline:
-            if state == "silent" and (process is None or process.returncode == EXIT_CANNOT_LISTEN):
+            if state == "silent" and (
+                process is None or process.returncode == settings.EXIT_CANNOT_LISTEN
+            ):
                 raise _port_in_use(port)
             raise ServiceUnreachableError(
                 url,
@@ -117,7 +116,7 @@ def ensure_running(timeout: float = START_TIMEOUT_SECONDS) -> str:
 def _port_in_use(port: int) -> PortInUseError:
     return PortInUseError(
         port,
-        f"Stop it, or run the sample service on another port: EOPF_SAMPLE_PORT={port + 1}.",
+        f"Stop it, or run the sample service on another port: {settings.PORT_VAR}={port + 1}.",
     )
 
 
@@ -133,20 +132,11 @@ def _start(port: int) -> subprocess.Popen[bytes]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             close_fds=True,
-            cwd=repo_root(),
+            cwd=settings.repo_root(),
             env=env,
         )
     _STARTED.append(process)
     return process
-
-
-def repo_root() -> Path:
-    """The project directory: the one holding pyproject.toml above this package."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "pyproject.toml").is_file():
-            return parent
-    return here.parents[2]
 
 
 def log_path(port: int) -> Path:
@@ -155,19 +145,14 @@ def log_path(port: int) -> Path:
     ``<repo>/.cache/sample-service/service-<port>.log``, or a temporary
     directory when the project directory is not writable.
     """
-    candidates = (
-        repo_root() / ".cache" / "sample-service",
-        Path(tempfile.gettempdir()) / "eopf-sample-service",
-    )
-    for folder in candidates:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"service-{port}.log"
-            with path.open("ab"):
-                return path
-        except OSError:
-            continue
-    raise ServiceUnreachableError(root_url(port), "no writable folder for its log file")
+    try:
+        path = settings.cache_dir("logs") / f"service-{port}.log"
+        with path.open("ab"):
+            return path
+    except (OSError, SettingError):
+        raise ServiceUnreachableError(
+            root_url(port), "no writable folder for its log file"
+        ) from None
 
 
 class ThreadedServer:
@@ -223,10 +208,6 @@ class ThreadedServer:
         self.stop()
 
     def _run(self) -> None:
-        from aiohttp import web
-
-        from .app import build_app
-
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         self._loop = loop

@@ -10,7 +10,7 @@ its store says (this module) therefore agree by construction.
 
 Public: `build_zmetadata` (the consolidated metadata document of one product),
 `array_specs` (each array's shape, chunking, dtype and codec, decoded),
-`solar_angles` (sun position, shared with the scenes) and `PRODUCT_TYPES`.
+and `PRODUCT_TYPES`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pyproj import CRS
 
-from .catalog import S2_TILE_SIZE_M, ProductRecord, footprint, utm_bounds
+from . import timefmt
+from .catalog import (
+    INTERNATIONAL_DESIGNATORS,
+    S2_TILE_SIZE_M,
+    ProductRecord,
+    footprint,
+    platform_code,
+    utm_bounds,
+)
+from .solar import tile_sun_angles
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_FILES = {
@@ -70,15 +80,6 @@ LFR_ARRAYS_NOT_IN_CPM_V256 = (
 LFR_FLOAT_IN_CPM_V256 = {
     "conditions/image/detector_index": -1.0,
     "conditions/image/frame_offset": -128.0,
-}
-
-_PLATFORM_CODES = {
-    "sentinel-1a": "S1A",
-    "sentinel-2a": "S2A",
-    "sentinel-2b": "S2B",
-    "sentinel-2c": "S2C",
-    "sentinel-3a": "S3A",
-    "sentinel-3b": "S3B",
 }
 
 
@@ -155,15 +156,6 @@ def build_zmetadata(record: ProductRecord) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------
 # Shared helpers
-
-
-def _parse_time(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _iso(moment: dt.datetime, *, zulu: bool = True) -> str:
-    text = moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
-    return text.replace("+00:00", "Z") if zulu else text
 
 
 _ISO_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?")
@@ -247,56 +239,6 @@ def _array_paths(meta: dict[str, Any]) -> list[str]:
     return [key[: -len("/.zarray")] for key in meta if key.endswith("/.zarray")]
 
 
-def _lonlat_transformer(epsg: int) -> Any:
-    from pyproj import Transformer
-
-    return Transformer.from_crs(epsg, 4326, always_xy=True)
-
-
-def solar_angles(lat: Any, lon: Any, when: dt.datetime) -> tuple[np.ndarray, np.ndarray]:
-    """Sun zenith and azimuth (degrees, azimuth clockwise from north) at ``when``.
-
-    The NOAA low-accuracy formulas (about 0.1 degree): enough for plausible
-    angle grids and metadata. No solar-position library is among the project's
-    dependencies, and these few lines do not justify adding one.
-    """
-    lat_r = np.radians(np.asarray(lat, dtype=np.float64))
-    lon_d = np.asarray(lon, dtype=np.float64)
-    day = when.timetuple().tm_yday
-    hours = when.hour + when.minute / 60 + when.second / 3600
-    gamma = 2 * np.pi / 365 * (day - 1 + (hours - 12) / 24)
-    eqtime = 229.18 * (
-        0.000075
-        + 0.001868 * np.cos(gamma)
-        - 0.032077 * np.sin(gamma)
-        - 0.014615 * np.cos(2 * gamma)
-        - 0.040849 * np.sin(2 * gamma)
-    )
-    decl = (
-        0.006918
-        - 0.399912 * np.cos(gamma)
-        + 0.070257 * np.sin(gamma)
-        - 0.006758 * np.cos(2 * gamma)
-        + 0.000907 * np.sin(2 * gamma)
-        - 0.002697 * np.cos(3 * gamma)
-        + 0.00148 * np.sin(3 * gamma)
-    )
-    true_solar_minutes = hours * 60 + eqtime + 4 * lon_d
-    hour_angle = np.radians(true_solar_minutes / 4 - 180)
-    cos_zen = np.sin(lat_r) * np.sin(decl) + np.cos(lat_r) * np.cos(decl) * np.cos(hour_angle)
-    zenith = np.arccos(np.clip(cos_zen, -1, 1))
-    azimuth = (
-        np.degrees(
-            np.arctan2(
-                np.sin(hour_angle),
-                np.cos(hour_angle) * np.sin(lat_r) - np.tan(decl) * np.cos(lat_r),
-            )
-        )
-        + 180.0
-    )
-    return np.degrees(zenith), np.mod(azimuth, 360.0)
-
-
 # --------------------------------------------------------------------------
 # Sentinel-2 L2A
 
@@ -321,12 +263,10 @@ def s2_wavelengths(record: ProductRecord) -> dict[str, float]:
 
 
 def _build_s2(record: ProductRecord) -> dict[str, Any]:
-    from pyproj import CRS
-
     assert record.epsg is not None and record.utm_origin is not None
     doc = load_template("S02MSIL2A")
     parts = s2_name_parts(record)
-    start = _parse_time(record.start_datetime)
+    start = timefmt.parse(record.start_datetime)
     zone = record.epsg % 100
     replacements = [
         (_S2_TEMPLATE_ID, record.id),
@@ -432,9 +372,9 @@ def _s2_root_attrs(
     props = stac["properties"]
     props.update(
         {
-            "datetime": _iso(start, zulu=False),
-            "start_datetime": _iso(_parse_time(record.start_datetime), zulu=False),
-            "end_datetime": _iso(_parse_time(record.end_datetime), zulu=False),
+            "datetime": timefmt.iso(start, zulu=False),
+            "start_datetime": timefmt.iso(timefmt.parse(record.start_datetime), zulu=False),
+            "end_datetime": timefmt.iso(timefmt.parse(record.end_datetime), zulu=False),
             "created": processed.isoformat(),
             "platform": record.platform,
             "eo:cloud_cover": record.cloud_cover,
@@ -448,7 +388,7 @@ def _s2_root_attrs(
             "proj:epsg": record.epsg,
             "sat:absolute_orbit": record.absolute_orbit,
             "sat:relative_orbit": record.relative_orbit,
-            "sat:platform_international_designator": _designator(record.platform),
+            "sat:platform_international_designator": INTERNATIONAL_DESIGNATORS[record.platform],
             "mgrs:utm_zone": int(tile[:2]),
             "mgrs:latitude_band": tile[2],
             "mgrs:grid_square": tile[3:],
@@ -462,19 +402,17 @@ def _s2_root_attrs(
             band["center_wavelength"] = wavelengths[f"b{band['name'].lower()}"] / 1000
 
     other = attrs["other_metadata"]
-    transform = _lonlat_transformer(record.epsg)
-    lon, lat = transform.transform((xmin + xmax) / 2, (ymin + ymax) / 2)
     mean_time = start + dt.timedelta(seconds=4.2)
-    zenith, azimuth = solar_angles(lat, lon, mean_time)
+    zenith, azimuth = (float(angle.mean()) for angle in tile_sun_angles(record))
     other.update(
         {
             "UTM_zone_identification": (
                 f"{parts['platform']}_OPER_MSI_L2A_TL_2BPS_{parts['processed']}"
                 f"_A{record.absolute_orbit:06d}_{parts['tile']}_N{parts['version']}"
             ),
-            "mean_sensing_time": _iso(mean_time),
-            "mean_sun_zenith_angle_in_deg_for_all_bands_all_detectors": float(zenith),
-            "mean_sun_azimuth_angle_in_deg_for_all_bands_all_detectors": float(azimuth),
+            "mean_sensing_time": timefmt.iso(mean_time),
+            "mean_sun_zenith_angle_in_deg_for_all_bands_all_detectors": zenith,
+            "mean_sun_azimuth_angle_in_deg_for_all_bands_all_detectors": azimuth,
         }
     )
     descriptions = other.get("band_description", {})
@@ -484,16 +422,6 @@ def _s2_root_attrs(
                 descriptions[key]["central_wavelength"] = nanometres
 
 
-def _designator(platform: str) -> str:
-    return {
-        "sentinel-1a": "2014-016A",
-        "sentinel-2a": "2015-028A",
-        "sentinel-2b": "2017-013A",
-        "sentinel-3a": "2016-011A",
-        "sentinel-3b": "2018-039A",
-    }[platform]
-
-
 # --------------------------------------------------------------------------
 # Sentinel-1 L2 OCN
 
@@ -501,9 +429,9 @@ def _designator(platform: str) -> str:
 def _build_ocn(record: ProductRecord) -> dict[str, Any]:
     assert record.component_group is not None and record.swath_shape is not None
     doc = load_template("S01SIWOCN")
-    start = _parse_time(record.start_datetime)
+    start = timefmt.parse(record.start_datetime)
     absolute, datatake = record.id.split("_")[-3:-1]
-    platform = _PLATFORM_CODES[record.platform]
+    platform = platform_code(record.platform)
     replacements = [
         (_OCN_TEMPLATE_GROUP, record.component_group),
         ("0738CE", datatake),
@@ -518,7 +446,7 @@ def _build_ocn(record: ProductRecord) -> dict[str, Any]:
             _set_shape(meta, path, {"azimuth": azimuth, "range": range_})
 
     bbox, geometry = footprint(record)
-    end = _parse_time(record.end_datetime)
+    end = timefmt.parse(record.end_datetime)
     for key, attrs in meta.items():
         if not key.endswith(".zattrs") or "stac_discovery" not in attrs:
             continue
@@ -530,9 +458,9 @@ def _build_ocn(record: ProductRecord) -> dict[str, Any]:
         if "start_datetime" in props:
             props.update(
                 {
-                    "start_datetime": _iso(start),
-                    "end_datetime": _iso(end),
-                    "created": _iso(end + dt.timedelta(hours=2)),
+                    "start_datetime": timefmt.iso(start),
+                    "end_datetime": timefmt.iso(end),
+                    "created": timefmt.iso(end + dt.timedelta(hours=2)),
                     "platform": record.platform,
                     "eopf:datatake_id": str(int(datatake, 16)),
                     "sat:absolute_orbit": record.absolute_orbit,
@@ -553,8 +481,8 @@ _LFR_NAME = re.compile(r"\d{8}T\d{6}_\d{8}T\d{6}_(\d{8}T\d{6})_(\d{4})_(\d{3})_(
 def _build_lfr(record: ProductRecord) -> dict[str, Any]:
     assert record.swath_shape is not None
     doc = load_template("S03OLCLFR")
-    start = _parse_time(record.start_datetime)
-    platform = _PLATFORM_CODES[record.platform]
+    start = timefmt.parse(record.start_datetime)
+    platform = platform_code(record.platform)
     replacements = [(_LFR_TEMPLATE_ID, record.id), ("S3B_", f"{platform}_")]
     meta = _rewrite_strings(doc["metadata"], replacements, _LFR_TEMPLATE_START, start)
 
@@ -575,7 +503,7 @@ def _build_lfr(record: ProductRecord) -> dict[str, Any]:
                     attrs[bound] = attrs[bound] * scale
 
     bbox, geometry = footprint(record)
-    end = _parse_time(record.end_datetime)
+    end = timefmt.parse(record.end_datetime)
     name = _LFR_NAME.search(record.id)
     assert name is not None, record.id
     processed, duration, cycle, relative, frame = name.groups()
@@ -584,16 +512,16 @@ def _build_lfr(record: ProductRecord) -> dict[str, Any]:
     stac.update({"id": record.id, "bbox": bbox, "geometry": geometry})
     stac["properties"].update(
         {
-            "start_datetime": _iso(start),
-            "end_datetime": _iso(end),
-            "created": _iso(
+            "start_datetime": timefmt.iso(start),
+            "end_datetime": timefmt.iso(end),
+            "created": timefmt.iso(
                 dt.datetime.strptime(processed, "%Y%m%dT%H%M%S").replace(tzinfo=dt.UTC)
             ),
             "platform": record.platform,
             "sat:absolute_orbit": record.absolute_orbit,
             "sat:relative_orbit": record.relative_orbit,
             "sat:orbit_state": "descending",
-            "sat:platform_international_designator": _designator(record.platform),
+            "sat:platform_international_designator": INTERNATIONAL_DESIGNATORS[record.platform],
             "proj:shape": [rows, columns],
         }
     )

@@ -9,14 +9,15 @@ replays that flow on the local server with the same request shapes:
 - ``POST /auth/realms/CDSE/protocol/openid-connect/token``: an OpenID-Connect token endpoint
   (Keycloak's error bodies); password grant for client ``cdse-public`` with the sample
   credentials below; 401 with a JSON error otherwise.
-- ``/safe-stac/``: a STAC API (landing page, conformance, collections, items, search) with
-  collection ``SENTINEL-2`` and the product's ``<id>.SAFE`` item, as the legacy CDSE catalogue
-  (https://catalogue.dataspace.copernicus.eu/stac/) served it.
+- ``/safe-stac/``: the legacy CDSE catalogue (https://catalogue.dataspace.copernicus.eu/stac/)
+  with collection ``SENTINEL-2`` and the product's ``<id>.SAFE`` item: `SAFE_CATALOGUE`, served
+  by the service's one STAC API (`stac_api`, `stac_routes`); it searches by ids and collections.
 - ``/safe-stac/odata/v1/Products(<uuid>)/$value``: the ``PRODUCT`` asset href; answers 302 to the
   download location ``/odata/v1/Products(<uuid>)/$value``, which requires the bearer token
   (401 otherwise) and streams the archive with its ``Content-Length``.
 
-The archive itself is built and cached by :mod:`helpers.sample_service.safe_archive`. The
+This module keeps only what is SAFE-specific: the token, the catalogue's contents, the OData
+redirect and the download. The archive itself is built and cached by `safe_archive`. The
 catalogue's metadata is plausible (modelled on the legacy CDSE items), not captured.
 """
 
@@ -29,34 +30,29 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-from helpers.sample_service.catalog import ProductRecord, footprint, get_product
-from helpers.sample_service.origin import request_origin
+from . import settings, stac_routes
+from .catalog import footprint, get_product
+from .errors import not_found
+from .origin import request_origin
+from .safe_archive import TARGET_BYTES, SafeArchive, default_cache_dir, quicklook_jpeg
+from .stac_api import Catalogue, Entry
 
-if TYPE_CHECKING:  # imported lazily at run time: it loads numpy and Pillow
-    from helpers.sample_service.safe_archive import SafeArchive
-
-SAMPLE_USERNAME = "eopf-book-reader"
-"""User name the sample token endpoint accepts (documented; it protects nothing)."""
-SAMPLE_PASSWORD = "sample-service-only"
-"""Password the sample token endpoint accepts (documented; it protects nothing)."""
-CLIENT_ID = "cdse-public"
-"""The public OpenID client CDSE users authenticate with."""
-
-PRODUCT_ID = "S2A_MSIL2A_20250605T104701_N0511_R051_T35WMU_20250605T125416"
-"""The seed's SAFE example: the same acquisition as its Sentinel-2 Zarr example."""
+SAMPLE_USERNAME = settings.SAMPLE_USERNAME
+SAMPLE_PASSWORD = settings.SAMPLE_PASSWORD
+CLIENT_ID = settings.CLIENT_ID
+PRODUCT_ID = settings.SAFE_PRODUCT_ID
+COLLECTION_ID = settings.SAFE_COLLECTION_ID
+ITEM_ID = settings.SAFE_ITEM_ID
+TOKEN_PATH = settings.TOKEN_PATH
+STAC_PREFIX = settings.SAFE_STAC_PREFIX
 PRODUCT_UUID = "74252cb9-3567-4a49-8892-40f3a80ac52e"
 """The product's CDSE identifier, as the seed's printed download URL shows it."""
 QUICKLOOK_UUID = "c0a5d1e2-35f1-4f6b-9d6c-0b7f3f1e9a41"
 """Identifier of the product's quicklook asset on the sample service (invented)."""
-
-COLLECTION_ID = "SENTINEL-2"
-ITEM_ID = f"{PRODUCT_ID}.SAFE"
-TOKEN_PATH = "/auth/realms/CDSE/protocol/openid-connect/token"
-STAC_PREFIX = "/safe-stac"
 DOWNLOAD_PATH = f"/odata/v1/Products({PRODUCT_UUID})/$value"
 TOKEN_LIFETIME = 600  # seconds, as CDSE's access tokens
 _LICENCE = "https://sentinel.esa.int/documents/247904/690755/Sentinel_Data_Legal_Notice"
@@ -90,57 +86,29 @@ def setup(
     """
     app[STATE] = _State(cache_dir=cache_dir, target_bytes=target_bytes)
     app.router.add_post(TOKEN_PATH, token)
-    app.router.add_get(f"{STAC_PREFIX}", landing)
-    app.router.add_get(f"{STAC_PREFIX}/", landing)
-    app.router.add_get(f"{STAC_PREFIX}/conformance", conformance)
-    app.router.add_get(f"{STAC_PREFIX}/collections", collections)
-    app.router.add_get(f"{STAC_PREFIX}/collections/{{collection_id}}", collection)
-    app.router.add_get(f"{STAC_PREFIX}/collections/{{collection_id}}/items", items)
-    app.router.add_get(f"{STAC_PREFIX}/collections/{{collection_id}}/items/{{item_id}}", item)
-    app.router.add_route("GET", f"{STAC_PREFIX}/search", search)
-    app.router.add_route("POST", f"{STAC_PREFIX}/search", search)
-    app.router.add_get(f"{STAC_PREFIX}/odata/v1/{{entity:.*}}", catalogue_odata)
-    app.router.add_get("/odata/v1/{entity:.*}", download)
-
-
-def _record() -> ProductRecord:
-    record = get_product(PRODUCT_ID)
-    if record is None:  # the catalogue and this module disagree: a programming error
-        raise RuntimeError(f"{PRODUCT_ID} is missing from catalog.PRODUCTS")
-    return record
+    stac_routes.add_routes(app, STAC_PREFIX, SAFE_CATALOGUE)
+    odata = stac_routes.json_errors(catalogue_odata)
+    app.router.add_get(f"{STAC_PREFIX}/odata/v1/{{entity:.*}}", odata)
+    app.router.add_get("/odata/v1/{entity:.*}", stac_routes.json_errors(download))
 
 
 def _archive(app: web.Application) -> SafeArchive:
     state = app[STATE]
     with state.lock:
         if state.archive is None:
-            from helpers.sample_service import safe_archive
-
-            state.archive = safe_archive.SafeArchive(
-                _record(),
-                state.cache_dir or safe_archive.default_cache_dir(),
-                state.target_bytes or safe_archive.TARGET_BYTES,
+            record = get_product(PRODUCT_ID)
+            assert record is not None, f"{PRODUCT_ID} is missing from the catalogue"
+            state.archive = SafeArchive(
+                record, state.cache_dir or default_cache_dir(), state.target_bytes or TARGET_BYTES
             )
         return state.archive
-
-
-def _json(data: Any, status: int = 200, **headers: str) -> web.Response:
-    return web.json_response(data, status=status, headers=headers or None)
-
-
-def _not_found(description: str) -> web.Response:
-    return _json({"code": "NotFoundError", "description": description}, status=404)
-
-
-def _bad_request(description: str) -> web.Response:
-    return _json({"code": "BadRequest", "description": description}, status=400)
 
 
 # --- token --------------------------------------------------------------------------------------
 
 
 def _oauth_error(status: int, error: str, description: str) -> web.Response:
-    return _json({"error": error, "error_description": description}, status=status)
+    return web.json_response({"error": error, "error_description": description}, status=status)
 
 
 async def token(request: web.Request) -> web.Response:
@@ -161,7 +129,7 @@ async def token(request: web.Request) -> web.Response:
     with state.lock:
         state.tokens = {t: exp for t, exp in state.tokens.items() if exp > now}
         state.tokens[issued] = now + TOKEN_LIFETIME
-    return _json(
+    return web.json_response(
         {
             "access_token": issued,
             "expires_in": TOKEN_LIFETIME,
@@ -172,7 +140,7 @@ async def token(request: web.Request) -> web.Response:
             "session_state": secrets.token_hex(16),
             "scope": "AUDIENCE_PUBLIC openid email profile user-context",
         },
-        **{"Cache-Control": "no-store"},
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -189,111 +157,49 @@ def _authorised(request: web.Request) -> bool:
 # --- STAC catalogue -----------------------------------------------------------------------------
 
 
-def _link(rel: str, href: str, media: str = "application/json", **extra: str) -> dict[str, str]:
-    return {"rel": rel, "type": media, "href": href, **extra}
+def _link(rel: str, href: str, media: str = "application/json") -> dict[str, str]:
+    return {"rel": rel, "type": media, "href": href}
 
 
-def _stac_links(base: str) -> list[dict[str, str]]:
-    root = f"{base}{STAC_PREFIX}/"
-    return [_link("self", root), _link("root", root)]
-
-
-async def landing(request: web.Request) -> web.Response:
-    base = request_origin(request)
-    root = f"{base}{STAC_PREFIX}"
-    links = [
-        *_stac_links(base),
-        _link("data", f"{root}/collections"),
-        _link("conformance", f"{root}/conformance"),
-        _link("search", f"{root}/search", "application/geo+json", method="GET"),
-        _link("search", f"{root}/search", "application/geo+json", method="POST"),
-        _link("child", f"{root}/collections/{COLLECTION_ID}", title="Sentinel-2"),
-    ]
-    return _json(
+def _collections(root: str) -> list[dict[str, Any]]:
+    """The catalogue's one collection, with links on ``root``."""
+    return [
         {
-            "type": "Catalog",
-            "id": "cdse-stac-sample",
-            "title": "Copernicus Data Space Ecosystem STAC (sample replica)",
-            "description": "A local replica of the CDSE STAC catalogue holding the one SAFE "
-            "product the book downloads. Pixel values in the archive are synthetic.",
+            "type": "Collection",
+            "id": COLLECTION_ID,
             "stac_version": "1.0.0",
-            "conformsTo": _CONFORMANCE,
-            "links": links,
-        }
-    )
-
-
-_CONFORMANCE = [
-    "https://api.stacspec.org/v1.0.0/core",
-    "https://api.stacspec.org/v1.0.0/collections",
-    "https://api.stacspec.org/v1.0.0/ogcapi-features",
-    "https://api.stacspec.org/v1.0.0/item-search",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-]
-
-
-async def conformance(request: web.Request) -> web.Response:
-    return _json({"conformsTo": _CONFORMANCE})
-
-
-def _collection(base: str) -> dict[str, Any]:
-    root = f"{base}{STAC_PREFIX}"
-    return {
-        "type": "Collection",
-        "id": COLLECTION_ID,
-        "stac_version": "1.0.0",
-        "title": "Sentinel-2",
-        "description": "Sentinel-2 MSI products in SAFE format (sample replica: the one "
-        "Level-2A product the book compares with EOPF Zarr).",
-        "license": "proprietary",
-        "keywords": ["Sentinel-2", "MSI", "SAFE", "Copernicus"],
-        "providers": [
-            {"name": "ESA", "roles": ["producer"], "url": "https://www.esa.int"},
-            {
-                "name": "Copernicus Data Space Ecosystem",
-                "roles": ["host"],
-                "url": "https://dataspace.copernicus.eu",
+            "title": "Sentinel-2",
+            "description": "Sentinel-2 MSI products in SAFE format (sample replica: the one "
+            "Level-2A product the book compares with EOPF Zarr).",
+            "license": "proprietary",
+            "keywords": ["Sentinel-2", "MSI", "SAFE", "Copernicus"],
+            "providers": [
+                {"name": "ESA", "roles": ["producer"], "url": "https://www.esa.int"},
+                {
+                    "name": "Copernicus Data Space Ecosystem",
+                    "roles": ["host"],
+                    "url": "https://dataspace.copernicus.eu",
+                },
+            ],
+            "extent": {
+                "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
+                "temporal": {"interval": [["2015-06-27T10:25:31Z", None]]},
             },
-        ],
-        "extent": {
-            "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
-            "temporal": {"interval": [["2015-06-27T10:25:31Z", None]]},
-        },
-        "links": [
-            _link("self", f"{root}/collections/{COLLECTION_ID}"),
-            _link("root", f"{root}/"),
-            _link("parent", f"{root}/"),
-            _link("items", f"{root}/collections/{COLLECTION_ID}/items", "application/geo+json"),
-            _link("license", _LICENCE, "application/pdf"),
-        ],
-    }
-
-
-async def collections(request: web.Request) -> web.Response:
-    base = request_origin(request)
-    return _json(
-        {
-            "collections": [_collection(base)],
             "links": [
-                {"rel": "self", "href": f"{base}{STAC_PREFIX}/collections"},
-                {"rel": "root", "href": f"{base}{STAC_PREFIX}/"},
+                _link("self", f"{root}/collections/{COLLECTION_ID}"),
+                _link("root", f"{root}/"),
+                _link("parent", f"{root}/"),
+                _link("items", f"{root}/collections/{COLLECTION_ID}/items", "application/geo+json"),
+                _link("license", _LICENCE, "application/pdf"),
             ],
         }
-    )
+    ]
 
 
-async def collection(request: web.Request) -> web.Response:
-    collection_id = request.match_info["collection_id"]
-    if collection_id != COLLECTION_ID:
-        return _not_found(f"Collection {collection_id} does not exist.")
-    return _json(_collection(request_origin(request)))
-
-
-def _item(base: str) -> dict[str, Any]:
-    record = _record()
+def _item(entry: Entry, root: str) -> dict[str, Any]:
+    """The SAFE item as the legacy CDSE catalogue served it, with links on ``root``."""
+    record = entry.record
     bbox, geometry = footprint(record)
-    root = f"{base}{STAC_PREFIX}"
     collection_href = f"{root}/collections/{COLLECTION_ID}"
     day = record.start_datetime[:10].replace("-", "/")
     return {
@@ -353,74 +259,29 @@ def _item(base: str) -> dict[str, Any]:
     }
 
 
-def _feature_collection(base: str, features: list[dict[str, Any]], self_href: str) -> dict:
-    return {
-        "type": "FeatureCollection",
-        "features": features,
-        "numberMatched": len(features),
-        "numberReturned": len(features),
-        "links": [
-            {"rel": "self", "href": self_href},
-            {"rel": "root", "href": f"{base}{STAC_PREFIX}/"},
+SAFE_CATALOGUE = Catalogue(
+    landing={
+        "id": "cdse-stac-sample",
+        "title": "Copernicus Data Space Ecosystem STAC (sample replica)",
+        "description": "A local replica of the CDSE STAC catalogue holding the one SAFE "
+        "product the book downloads. Pixel values in the archive are synthetic.",
+        "stac_version": "1.0.0",
+        "conformsTo": [
+            "https://api.stacspec.org/v1.0.0/core",
+            "https://api.stacspec.org/v1.0.0/collections",
+            "https://api.stacspec.org/v1.0.0/ogcapi-features",
+            "https://api.stacspec.org/v1.0.0/item-search",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
         ],
-    }
-
-
-async def items(request: web.Request) -> web.Response:
-    collection_id = request.match_info["collection_id"]
-    if collection_id != COLLECTION_ID:
-        return _not_found(f"Collection {collection_id} does not exist.")
-    base = request_origin(request)
-    return _json(_feature_collection(base, [_item(base)], str(request.url)))
-
-
-async def item(request: web.Request) -> web.Response:
-    collection_id = request.match_info["collection_id"]
-    item_id = request.match_info["item_id"]
-    if collection_id != COLLECTION_ID:
-        return _not_found(f"Collection {collection_id} does not exist.")
-    if item_id != ITEM_ID:
-        return _not_found(f"Item {item_id} in Collection {collection_id} does not exist.")
-    return _json(_item(request_origin(request)))
-
-
-def _as_list(value: Any) -> list[str] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return [v for v in value.split(",") if v]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return value
-    raise ValueError("must be a list of strings")
-
-
-async def search(request: web.Request) -> web.Response:
-    """Item search by ``ids`` and ``collections`` (the catalogue holds one item)."""
-    if request.method == "POST":
-        try:
-            params = await request.json()
-        except ValueError:
-            return _bad_request("The search body is not JSON.")
-        if not isinstance(params, dict):
-            return _bad_request("The search body must be a JSON object.")
-    else:
-        params = dict(request.query)
-    unsupported = sorted(set(params) - {"ids", "collections", "limit"})
-    if unsupported:
-        return _bad_request(
-            "This sample catalogue searches by ids and collections only, "
-            f"not by {', '.join(unsupported)}."
-        )
-    try:
-        ids = _as_list(params.get("ids"))
-        wanted = _as_list(params.get("collections"))
-    except ValueError as error:
-        return _bad_request(f"ids and collections {error}.")
-    base = request_origin(request)
-    features = []
-    if (ids is None or ITEM_ID in ids) and (wanted is None or COLLECTION_ID in wanted):
-        features = [_item(base)]
-    return _json(_feature_collection(base, features, f"{base}{STAC_PREFIX}/search"))
+    },
+    collections=_collections,
+    entries=(Entry(ITEM_ID, COLLECTION_ID, get_product(PRODUCT_ID)),),
+    build_item=_item,
+    search_parameters=("ids", "collections", "limit", "token"),
+    items_parameters=("limit", "token"),
+)
+"""The legacy CDSE catalogue the seed searched: one collection, the one SAFE product."""
 
 
 # --- OData: redirect, download, quicklook ---------------------------------------------------------
@@ -435,16 +296,14 @@ async def catalogue_odata(request: web.Request) -> web.StreamResponse:
     quicklook = _ASSETS_VALUE.match(entity)
     if quicklook and quicklook.group(1).lower() == QUICKLOOK_UUID:
         return web.Response(body=await _quicklook(request.app), content_type="image/jpeg")
-    return _not_found(f"No product or asset at {entity}.")
+    raise not_found(f"No product or asset at {entity}.")
 
 
 async def _quicklook(app: web.Application) -> bytes:
     state = app[STATE]
     if state.quicklook is None:
-        from helpers.sample_service.safe_archive import quicklook_jpeg
-
         loop = asyncio.get_running_loop()
-        state.quicklook = await loop.run_in_executor(None, quicklook_jpeg, _record())
+        state.quicklook = await loop.run_in_executor(None, quicklook_jpeg, get_product(PRODUCT_ID))
     return state.quicklook
 
 
@@ -453,12 +312,12 @@ async def download(request: web.Request) -> web.StreamResponse:
     entity = request.match_info["entity"]
     product = _PRODUCTS_VALUE.match(entity)
     if not product or product.group(1).lower() != PRODUCT_UUID:
-        return _not_found(f"No product at {entity}.")
+        raise not_found(f"No product at {entity}.")
     if not _authorised(request):
-        return _json(
+        return web.json_response(
             {"detail": "Not authenticated: send 'Authorization: Bearer <access_token>'."},
             status=401,
-            **{"WWW-Authenticate": "Bearer"},
+            headers={"WWW-Authenticate": "Bearer"},
         )
     archive = _archive(request.app)
     path = await asyncio.get_running_loop().run_in_executor(None, archive.ensure)

@@ -43,9 +43,14 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import PIL
+from PIL import Image
 
-from helpers.sample_service import safe_metadata as meta
-from helpers.sample_service.catalog import ProductRecord
+from . import safe_metadata as meta
+from .cache import content_digest
+from .catalog import ProductRecord
+from .scenes import quicklook_tci
+from .settings import cache_dir
 
 LOG = logging.getLogger("helpers.sample_service")
 
@@ -58,22 +63,17 @@ dots of 1 MB chunks)."""
 def content_version() -> str:
     """A digest of everything that decides the archive's bytes.
 
-    The code of this module, the XML generator, the catalogue and the synthetic scene (the TCI
-    member must stay identical to the Zarr quicklook), the member template, and the versions of
-    numpy (filler) and Pillow (JPEG 2000 encoder). An archive cached under another version is
-    rebuilt, as the chunk cache does for chunks. Computed once per process: it describes the
-    code this process runs.
+    The code and data the archive is made from (this module, the XML generator, the catalogue,
+    the synthetic scenes: the TCI member must stay identical to the Zarr quicklook), and the
+    versions of numpy (filler) and Pillow (JPEG 2000 encoder). An archive cached under another
+    version is rebuilt, as chunks are. Computed once per process: it describes the code this
+    process runs.
     """
-    import PIL
-
-    here = Path(__file__).parent
-    digest = hashlib.sha256()
-    for name in ("safe_archive.py", "safe_metadata.py", "catalog.py", "scenes.py"):
-        digest.update((here / name).read_bytes())
-    for template in sorted((here / "templates" / "safe").glob("*.json")):
-        digest.update(template.read_bytes())
-    digest.update(f"numpy {np.__version__} pillow {PIL.__version__}".encode())
-    return digest.hexdigest()[:16]
+    return content_digest(
+        ("safe_archive.py", "safe_metadata.py", "catalog.py", "solar.py", "timefmt.py"),
+        ("scenes/*.py", "templates/safe/*.json", "templates/catalogue/*.json"),
+        f"numpy {np.__version__} pillow {PIL.__version__}",
+    )
 
 
 TCI_60M = "IMG_DATA_Band_TCI_60m_Tile1_Data"
@@ -116,32 +116,24 @@ def _deflated_size(data: bytes) -> int:
 
 def _jp2(pixels: np.ndarray) -> bytes:
     """A lossless JPEG 2000 (JP2 container) of an (rows, cols, 3) uint8 image, as S2 TCIs are."""
-    from PIL import Image
-
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="JPEG2000", no_jp2=False, irreversible=False)
     return buffer.getvalue()
 
 
 def _jpeg(pixels: np.ndarray) -> bytes:
-    from PIL import Image
-
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="JPEG", quality=85)
     return buffer.getvalue()
 
 
 def _preview(tci: np.ndarray) -> np.ndarray:
-    from PIL import Image
-
     image = Image.fromarray(tci).resize((_PREVIEW_SIZE, _PREVIEW_SIZE), Image.Resampling.BOX)
     return np.asarray(image)
 
 
 def _tci_60m(record: ProductRecord) -> np.ndarray:
     """The 60 m true-colour image, (1830, 1830, 3) uint8: the Zarr quicklook's pixels."""
-    from helpers.sample_service.scenes import quicklook_tci
-
     return np.ascontiguousarray(np.moveaxis(quicklook_tci(record, 60), 0, -1))
 
 
@@ -421,22 +413,5 @@ def _write_json_atomically(path: Path, data: dict) -> None:
 
 
 def default_cache_dir() -> Path:
-    """Where the archive is cached: beside the chunk cache (``EOPF_SAMPLE_CACHE``'s parent), or
-    ``<repo>/.cache/sample-service/safe``; a temporary directory when that is not writable."""
-    configured = os.environ.get("EOPF_SAMPLE_CACHE")
-    if configured:
-        candidate = Path(configured).expanduser().parent / "safe"
-    else:
-        here = Path(__file__).resolve()
-        repo = next((p for p in here.parents if (p / "pyproject.toml").exists()), here.parents[2])
-        candidate = repo / ".cache" / "sample-service" / "safe"
-    try:
-        candidate.mkdir(parents=True, exist_ok=True)
-        probe = candidate / ".writable"
-        probe.touch()
-        probe.unlink()
-        return candidate
-    except OSError:
-        fallback = Path(tempfile.gettempdir()) / "eopf-sample-service" / "safe"
-        fallback.mkdir(parents=True, exist_ok=True)
-        return fallback
+    """Where the archive is cached (`settings.cache_dir`): beside the chunk cache."""
+    return cache_dir("safe")

@@ -19,11 +19,19 @@ import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 
-from helpers.sample_service.catalog import ProductRecord, footprint, utm_bounds
+from . import timefmt
+from .catalog import (
+    INTERNATIONAL_DESIGNATORS,
+    S2_TILE_SIZE_M,
+    ProductRecord,
+    footprint,
+    utm_bounds,
+)
+from .solar import tile_angle_grid, tile_sun_angles
 
 XFDU = "urn:ccsds:schema:xfdu:1"
 SAFE_NS = "http://www.esa.int/safe/sentinel/1.1"
@@ -112,13 +120,18 @@ class SafeNames:
         )
 
     @property
+    def generated_time(self) -> datetime:
+        """When the product was generated, from its name."""
+        return timefmt.parse_compact(self.generated)
+
+    @property
     def safe(self) -> str:
         """The directory name at the top of the archive: ``<product>.SAFE``."""
         return f"{self.product}.SAFE"
 
     @property
     def granule_sensing(self) -> str:
-        return _stamp(_parse(self.datatake) + timedelta(seconds=4))
+        return timefmt.compact(timefmt.parse_compact(self.datatake) + timedelta(seconds=4))
 
     @property
     def centre(self) -> str:
@@ -165,19 +178,6 @@ class SafeNames:
             tile=f"T{self.tile}",
             datatake=self.datatake,
         )
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y%m%dT%H%M%S")
-
-
-def _iso(moment: datetime, digits: int = 3) -> str:
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
-    return text[: len(text) - (6 - digits)] + "Z" if digits else text[:19] + "Z"
 
 
 def _to_bytes(root: ET.Element) -> bytes:
@@ -292,7 +292,7 @@ def manifest(record: ProductRecord, names: SafeNames, entries: Sequence[DataObje
     _sub(product_unit, f"{{{XFDU}}}contentUnit", ID="AuxData", textInfo="Auxiliary Data container")
 
     section = _sub(root, "metadataSection")
-    start = _parse(names.datatake) + timedelta(milliseconds=24)
+    start = timefmt.parse_compact(names.datatake) + timedelta(milliseconds=24)
     wraps = {
         "acquisitionPeriod": ("DMD", "DESCRIPTION", "Acquisition Period"),
         "measurementOrbitReference": ("DMD", "DESCRIPTION", "Orbit Reference"),
@@ -318,7 +318,7 @@ def manifest(record: ProductRecord, names: SafeNames, entries: Sequence[DataObje
         )
         data[object_id] = _sub(wrap, "xmlData")
     period = _sub(data["acquisitionPeriod"], f"{{{SAFE_NS}}}acquisitionPeriod")
-    _sub(period, f"{{{SAFE_NS}}}startTime", _iso(start))
+    _sub(period, f"{{{SAFE_NS}}}startTime", timefmt.iso(start, digits=3))
     orbit = _sub(data["measurementOrbitReference"], f"{{{SAFE_NS}}}orbitReference")
     _sub(
         orbit,
@@ -329,7 +329,11 @@ def manifest(record: ProductRecord, names: SafeNames, entries: Sequence[DataObje
     )
     _sub(orbit, f"{{{SAFE_NS}}}relativeOrbitNumber", f"{names.relative_orbit:03d}", type="start")
     platform = _sub(data["platform"], f"{{{SAFE_NS}}}platform")
-    _sub(platform, f"{{{SAFE_NS}}}nssdcIdentifier", _NSSDC.get(names.platform, "2015-028A"))
+    _sub(
+        platform,
+        f"{{{SAFE_NS}}}nssdcIdentifier",
+        INTERNATIONAL_DESIGNATORS[f"sentinel-{names.platform[1:].lower()}"],
+    )
     _sub(platform, f"{{{SAFE_NS}}}familyName", "SENTINEL")
     _sub(platform, f"{{{SAFE_NS}}}number", names.platform[1:])
     instrument = _sub(platform, f"{{{SAFE_NS}}}instrument")
@@ -338,7 +342,7 @@ def manifest(record: ProductRecord, names: SafeNames, entries: Sequence[DataObje
         data["processing"],
         f"{{{SAFE_NS}}}processing",
         name="Generation of Level-2A User Product",
-        start=_iso(_parse(names.generated), digits=6),
+        start=timefmt.iso(names.generated_time, digits=6),
     )
     frame = _sub(data["measurementFrameSet"], f"{{{SAFE_NS}}}frameSet")
     foot = _sub(
@@ -366,9 +370,6 @@ def manifest(record: ProductRecord, names: SafeNames, entries: Sequence[DataObje
     return _to_bytes(root)
 
 
-_NSSDC = {"S2A": "2015-028A", "S2B": "2017-013A", "S2C": "2024-157A"}
-
-
 # --- MTD_MSIL2A.xml --------------------------------------------------------------------------
 
 
@@ -382,23 +383,23 @@ def product_metadata(
         {f"{{{XSI}}}schemaLocation": f"{schema} S2_User_Product_Level-2A_Metadata.xsd"},
     )
     ET.register_namespace("n1", f"{PSD}/User_Product_Level-2A.xsd")
-    start = _parse(names.datatake) + timedelta(milliseconds=24)
+    start = timefmt.parse_compact(names.datatake) + timedelta(milliseconds=24)
     general = _sub(root, "General_Info")
     info = _sub(general, "Product_Info")
-    _sub(info, "PRODUCT_START_TIME", _iso(start))
-    _sub(info, "PRODUCT_STOP_TIME", _iso(start))
+    _sub(info, "PRODUCT_START_TIME", timefmt.iso(start, digits=3))
+    _sub(info, "PRODUCT_STOP_TIME", timefmt.iso(start, digits=3))
     _sub(info, "PRODUCT_URI", names.safe)
     _sub(info, "PROCESSING_LEVEL", "Level-2A")
     _sub(info, "PRODUCT_TYPE", "S2MSI2A")
     _sub(info, "PROCESSING_BASELINE", names.baseline)
     _sub(info, "PRODUCT_DOI", "https://doi.org/10.5270/S2_-znk9xsj")
-    _sub(info, "GENERATION_TIME", _iso(_parse(names.generated), digits=6))
+    _sub(info, "GENERATION_TIME", timefmt.iso(names.generated_time, digits=6))
     _sub(info, "PREVIEW_IMAGE_URL", "Not applicable")
     _sub(info, "PREVIEW_GEO_INFO", "Not applicable")
     take = _sub(info, "Datatake", datatakeIdentifier=names.datatake_id)
     _sub(take, "DATATAKE_TYPE", "INS-NOBS")
     _sub(take, "SPACECRAFT_NAME", names.spacecraft)
-    _sub(take, "DATATAKE_SENSING_START", _iso(start))
+    _sub(take, "DATATAKE_SENSING_START", timefmt.iso(start, digits=3))
     _sub(take, "SENSING_ORBIT_NUMBER", names.relative_orbit)
     _sub(take, "SENSING_ORBIT_DIRECTION", "DESCENDING")
     options = _sub(info, "Query_Options", completeSingleTile="true")
@@ -466,29 +467,6 @@ def product_metadata(
 # --- MTD_TL.xml -------------------------------------------------------------------------------
 
 
-def _sun_angles(lon: np.ndarray, lat: np.ndarray, moment: datetime) -> tuple[np.ndarray, ...]:
-    """Solar zenith and azimuth (degrees) from a textbook approximation (declination, hour angle).
-
-    Accurate to a fraction of a degree, which is all a synthetic angle grid needs.
-    """
-    day = moment.timetuple().tm_yday
-    declination = math.radians(23.44) * math.sin(math.radians(360.0 / 365.0 * (day - 81)))
-    hours = moment.hour + moment.minute / 60 + moment.second / 3600
-    hour_angle = np.radians(15.0 * (hours - 12.0) + lon)
-    phi = np.radians(lat)
-    cos_zenith = np.sin(phi) * math.sin(declination) + np.cos(phi) * math.cos(declination) * np.cos(
-        hour_angle
-    )
-    zenith = np.degrees(np.arccos(np.clip(cos_zenith, -1.0, 1.0)))
-    azimuth = np.degrees(
-        np.arctan2(
-            np.sin(hour_angle),
-            np.cos(hour_angle) * np.sin(phi) - math.tan(declination) * np.cos(phi),
-        )
-    )
-    return zenith, (azimuth + 180.0) % 360.0
-
-
 def _grid(parent: ET.Element, tag: str, values: np.ndarray) -> None:
     """An angle grid as the tile metadata writes it: 5 km steps, one VALUES line per row."""
     node = _sub(parent, tag)
@@ -503,21 +481,23 @@ def tile_metadata(
     record: ProductRecord, names: SafeNames, mask_files: Iterable[str], nodata_percent: float
 ) -> bytes:
     """``MTD_TL.xml``: the tile's geocoding, sun and viewing angle grids, quality indicators."""
-    from pyproj import Transformer
-
     root = ET.Element(f"{{{PSD}/S2_PDI_Level-2A_Tile_Metadata.xsd}}Level-2A_Tile_ID")
     ET.register_namespace("n1", f"{PSD}/S2_PDI_Level-2A_Tile_Metadata.xsd")
-    sensing = _parse(names.granule_sensing)
+    sensing = timefmt.parse_compact(names.granule_sensing)
     general = _sub(root, "General_Info")
     _sub(general, "L1C_TILE_ID", names.l1c_tile_id)
     _sub(general, "TILE_ID", names.tile_id)
     _sub(general, "DATASTRIP_ID", names.datastrip_id)
     _sub(general, "DOWNLINK_PRIORITY", "NOMINAL")
-    sensing_time = _iso(sensing + timedelta(milliseconds=340), digits=6)
+    sensing_time = timefmt.iso(sensing + timedelta(milliseconds=340), digits=6)
     _sub(general, "SENSING_TIME", sensing_time, metadataLevel="Standard")
     archive = _sub(general, "Archiving_Info", metadataLevel="Expertise")
     _sub(archive, "ARCHIVING_CENTRE", names.centre)
-    _sub(archive, "ARCHIVING_TIME", _iso(_parse(names.generated) + timedelta(minutes=3), digits=6))
+    _sub(
+        archive,
+        "ARCHIVING_TIME",
+        timefmt.iso(names.generated_time + timedelta(minutes=3), digits=6),
+    )
 
     geometric = _sub(root, "Geometric_Info")
     geocoding = _sub(geometric, "Tile_Geocoding", metadataLevel="Brief")
@@ -526,8 +506,8 @@ def tile_metadata(
     xmin, _, _, ymax = utm_bounds(record)
     for resolution in (10, 20, 60):
         size = _sub(geocoding, "Size", resolution=resolution)
-        _sub(size, "NROWS", 109800 // resolution)
-        _sub(size, "NCOLS", 109800 // resolution)
+        _sub(size, "NROWS", S2_TILE_SIZE_M // resolution)
+        _sub(size, "NCOLS", S2_TILE_SIZE_M // resolution)
     for resolution in (10, 20, 60):
         position = _sub(geocoding, "Geoposition", resolution=resolution)
         _sub(position, "ULX", xmin)
@@ -536,10 +516,9 @@ def tile_metadata(
         _sub(position, "YDIM", -resolution)
 
     angles = _sub(geometric, "Tile_Angles", metadataLevel="Standard")
-    steps = np.arange(23) * 5000.0
-    xx, yy = np.meshgrid(xmin + steps, ymax - steps)
-    lon, lat = Transformer.from_crs(names.epsg, 4326, always_xy=True).transform(xx, yy)
-    zenith, azimuth = _sun_angles(lon, lat, sensing)
+    grid_x, grid_y, _ = tile_angle_grid(record)
+    xx, yy = np.meshgrid(grid_x, grid_y)
+    zenith, azimuth = tile_sun_angles(record)
     sun = _sub(angles, "Sun_Angles_Grid")
     _grid(sun, "Zenith", zenith)
     _grid(sun, "Azimuth", azimuth)
@@ -592,16 +571,16 @@ def datastrip_metadata(names: SafeNames, target_size: int) -> bytes:
     """
     root = ET.Element(f"{{{PSD}/S2_PDI_Level-2A_Datastrip_Metadata.xsd}}Level-2A_DataStrip_ID")
     ET.register_namespace("n1", f"{PSD}/S2_PDI_Level-2A_Datastrip_Metadata.xsd")
-    start = _parse(names.granule_sensing)
+    start = timefmt.parse_compact(names.granule_sensing)
     general = _sub(root, "General_Info")
     _sub(general, "DATASTRIP_ID", names.datastrip_id)
     _sub(general, "DOWNLINK_PRIORITY", "NOMINAL")
     _sub(general, "DATATAKE_ID", names.datatake_id)
-    _sub(general, "DATASTRIP_SENSING_START", _iso(start, digits=6))
-    _sub(general, "DATASTRIP_SENSING_STOP", _iso(start + timedelta(seconds=412), digits=6))
+    _sub(general, "DATASTRIP_SENSING_START", timefmt.iso(start, digits=6))
+    _sub(general, "DATASTRIP_SENSING_STOP", timefmt.iso(start + timedelta(seconds=412), digits=6))
     processing = _sub(general, "Processing_Info")
     _sub(processing, "PROCESSING_CENTER", names.centre)
-    _sub(processing, "UTC_DATE_TIME", _iso(_parse(names.generated), digits=6))
+    _sub(processing, "UTC_DATE_TIME", timefmt.iso(names.generated_time, digits=6))
     _sub(processing, "PROCESSING_BASELINE", names.baseline)
     ancillary = _sub(root, "Satellite_Ancillary_Data_Info")
     _sub(_sub(ancillary, "Ephemeris"), "GPS_Points_List", "@POINTS@")
@@ -633,7 +612,7 @@ def datastrip_metadata(names: SafeNames, target_size: int) -> bytes:
         )
         half = angle / 2
         quaternion = (math.cos(half), 0.0012 * math.sin(second / 5), math.sin(half), 0.0007)
-        gps_time = _iso(moment)[:-1]
+        gps_time = timefmt.iso(moment, digits=3)[:-1]
         position = " ".join(f"{v * 1000:.0f}" for v in pos)
         velocity = " ".join(f"{v * 1000:.0f}" for v in vel)
         point = (
@@ -648,12 +627,13 @@ def datastrip_metadata(names: SafeNames, target_size: int) -> bytes:
             f"{pad}</GPS_Point>"
         )
         rotation = " ".join(f"{q:.9f}" for q in quaternion)
+        attitude_time = timefmt.iso(moment + timedelta(milliseconds=500), digits=3)
         rates = f"{1e-5 * math.sin(second / 3):.9e} {-0.001063:.9e} 0"
         attitude = (
             f"{pad}<Values>"
             f"{pad}  <QUATERNION_VALUES>{rotation}</QUATERNION_VALUES>"
             f"{pad}  <ANGULAR_RATE>{rates}</ANGULAR_RATE>"
-            f"{pad}  <GPS_TIME>{_iso(moment + timedelta(milliseconds=500))[:-1]}</GPS_TIME>"
+            f"{pad}  <GPS_TIME>{attitude_time[:-1]}</GPS_TIME>"
             f"{pad}</Values>"
         )
         points.append(point)
@@ -695,7 +675,7 @@ def inspire(record: ProductRecord, names: SafeNames) -> bytes:
     contact = _sub(_sub(root, f"{{{GMD}}}contact"), f"{{{GMD}}}CI_ResponsibleParty")
     text(contact, "organisationName", "ESA")
     date = _sub(root, f"{{{GMD}}}dateStamp")
-    _sub(date, f"{{{GCO}}}Date", _parse(names.generated).strftime("%Y-%m-%d"))
+    _sub(date, f"{{{GCO}}}Date", names.generated_time.strftime("%Y-%m-%d"))
     ident = _sub(_sub(root, f"{{{GMD}}}identificationInfo"), f"{{{GMD}}}MD_DataIdentification")
     citation = _sub(_sub(ident, f"{{{GMD}}}citation"), f"{{{GMD}}}CI_Citation")
     text(citation, "title", names.product)
@@ -769,14 +749,22 @@ def qi_report(names: SafeNames, report: str, scope: str) -> bytes:
     _sub(header, "File_Type", report[:10])
     source = _sub(header, "Source")
     _sub(source, "System", names.centre)
-    _sub(source, "Creation_Date", f"UTC={_iso(_parse(names.generated))[:-5]}")
+    _sub(source, "Creation_Date", f"UTC={timefmt.iso(names.generated_time, digits=3)[:-5]}")
     block = _sub(root, "Data_Block", type="xml")
-    checks = _sub(_sub(block, "report", date=_iso(_parse(names.generated))), "checkList")
+    checks = _sub(
+        _sub(block, "report", date=timefmt.iso(names.generated_time, digits=3)), "checkList"
+    )
     _sub(checks, "parentID", scope)
     _sub(checks, "name", report)
     _sub(checks, "version", "1.0")
     for check in _QI_CHECKS[report]:
         node = _sub(checks, "check")
-        _sub(node, "inspection", execution=_iso(_parse(names.generated)), id=check, status="PASSED")
+        _sub(
+            node,
+            "inspection",
+            execution=timefmt.iso(names.generated_time, digits=3),
+            id=check,
+            status="PASSED",
+        )
         _sub(node, "message", f"{check.replace('_', ' ')} check passed", contentType="text/plain")
     return _to_bytes(root)

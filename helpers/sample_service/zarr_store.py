@@ -10,10 +10,8 @@ for a chunk returns identical bytes.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
-from pathlib import Path
 from typing import Any
 
 import numcodecs
@@ -21,8 +19,8 @@ import numpy as np
 from zarr.util import json_dumps
 
 from . import products, scenes
+from .cache import ChunkCache, content_digest, default_cache_root
 from .catalog import ProductRecord, get_product
-from .chunk_cache import ChunkCache, default_cache_root
 
 _INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
 
@@ -30,21 +28,15 @@ _INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
 def _generator_version(record: ProductRecord) -> str:
     """A digest of everything that decides a product's chunk bytes.
 
-    The scene, template and encoding code, the templates and the product's record:
-    part of every cache key, so a change to any of them simply stops old
-    entries from being asked for (``make clean`` removes them).
+    The scene, template and encoding code, the templates and the product's record: part of
+    every cache key, so a change to any of them simply stops old entries from being asked for.
     """
-    digest = hashlib.sha256(repr(record).encode())
-    here = Path(__file__).parent
-    for path in (
-        here / "scenes.py",
-        here / "products.py",
-        Path(__file__),
-        *sorted(products.TEMPLATE_DIR.glob("*.json")),
-    ):
-        digest.update(path.read_bytes())
-    digest.update(np.__version__.encode())
-    return digest.hexdigest()[:16]
+    return content_digest(
+        ("products.py", "zarr_store.py", "solar.py", "timefmt.py"),
+        ("scenes/*.py", "templates/*.json"),
+        repr(record),
+        np.__version__,
+    )
 
 
 class ProductStore:

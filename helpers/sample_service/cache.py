@@ -23,53 +23,38 @@ import os
 import struct
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from .settings import CACHE_VAR, cache_dir
 
 logger = logging.getLogger("helpers.sample_service")
 
-CACHE_ENV = "EOPF_SAMPLE_CACHE"
+CACHE_ENV = CACHE_VAR
 _MAGIC = b"EOPFCC1\n"
 _HEADER = struct.Struct("<32sQI")  # digest, payload length, key length
 
 
-def _repo_root() -> Path | None:
-    """The directory holding ``pyproject.toml`` above this package, if any."""
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "pyproject.toml").is_file():
-            return parent
-    return None
-
-
-def _is_writable_dir(path: Path) -> bool:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
-            pass
-    except OSError:
-        return False
-    return True
-
-
 def default_cache_root() -> Path:
-    """Where the sample service keeps its chunk cache.
+    """Where the sample service keeps its chunk cache (`settings.cache_dir`)."""
+    return cache_dir("chunks")
 
-    ``$EOPF_SAMPLE_CACHE`` if set, else ``<repo>/.cache/sample-service/chunks``
-    (removed by ``make clean``); a temporary directory when neither is writable,
-    so a read-only checkout still works (just without a persistent cache).
+
+def content_digest(files: Iterable[str], patterns: Iterable[str], *extra: str) -> str:
+    """A short digest of this package's ``files`` and files matching ``patterns``, plus ``extra``.
+
+    Part of every cache key (chunks) or entry (archive): a change to the code or data that
+    makes the bytes simply stops old entries from being asked for (``make clean`` removes them).
     """
-    configured = os.environ.get(CACHE_ENV)
-    if configured:
-        candidates = [Path(configured)]
-    else:
-        root = _repo_root()
-        candidates = [root / ".cache" / "sample-service" / "chunks"] if root else []
-    for candidate in candidates:
-        if _is_writable_dir(candidate):
-            return candidate
-    fallback = Path(tempfile.gettempdir()) / "eopf-sample-service-chunks"
-    fallback.mkdir(parents=True, exist_ok=True)
-    return fallback
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in [here / name for name in files] + [
+        path for pattern in patterns for path in sorted(here.glob(pattern))
+    ]:
+        digest.update(path.read_bytes())
+    for text in extra:
+        digest.update(text.encode())
+    return digest.hexdigest()[:16]
 
 
 class ChunkCache:

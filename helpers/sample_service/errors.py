@@ -1,0 +1,81 @@
+"""The one-line errors the sample service and its launcher raise.
+
+Why here and not in `helpers.errors`: the service package imports nothing from the reader-facing
+helpers (imports point one way), yet a reader who starts the service must see the same
+one-line ``ErrorName: message`` as for any other book error. So the base class lives here and
+`helpers.errors` re-exports it with the other book errors.
+"""
+
+from __future__ import annotations
+
+
+def one_line(text: object) -> str:
+    """Fold whitespace runs (including newlines) into single spaces."""
+    return " ".join(str(text).split())
+
+
+class EOPFBookError(Exception):
+    """Base class: an error the reader can act on, described in one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
+
+
+class ServiceUnreachableError(EOPFBookError):
+    """A STAC service that does not answer (or answers with an error)."""
+
+    def __init__(self, url: str, reason: str, hint: str = "") -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"Cannot reach {url}: {reason}." + (f" {hint}" if hint else ""))
+
+
+class PortInUseError(EOPFBookError):
+    """The sample service's port is held by another program."""
+
+    def __init__(self, port: int, hint: str) -> None:
+        self.port = port
+        super().__init__(f"Port {port} is in use by another program. {hint}")
+
+
+class SettingError(EOPFBookError):
+    """An environment variable the service reads holds a value it cannot use."""
+
+
+class CatalogueError(EOPFBookError):
+    """A record of the catalogue's data files breaks the schema (file, record and field named)."""
+
+    def __init__(self, file: str, record: str, field: str, problem: str) -> None:
+        self.file, self.record, self.field = file, record, field
+        super().__init__(f"{file}: record {record}: field '{field}' {problem}.")
+
+
+class StacApiError(Exception):
+    """An HTTP error answer of a STAC API: status plus a stac-fastapi style JSON body.
+
+    The one error convention of the service: every route answers its errors as
+    ``{"code": ..., "description": ...}`` with the right status (`stac_routes.json_errors`).
+    """
+
+    def __init__(self, status: int, code: str, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.code = code
+        self.description = one_line(description)  # it may quote the reader's input
+
+    def body(self) -> dict[str, str]:
+        """The JSON body, e.g. ``{"code": "NotFoundError", "description": "..."}``."""
+        return {"code": self.code, "description": self.description}
+
+
+def not_found(description: str) -> StacApiError:
+    """A 404 as stac-fastapi answers it for unknown collections and items."""
+    return StacApiError(404, "NotFoundError", description)
+
+
+def bad_request(description: str) -> StacApiError:
+    """A 400 for parameters the reader can fix."""
+    return StacApiError(400, "BadRequest", description)

@@ -1,0 +1,105 @@
+"""Synthetic but plausible pixel values for every array of every sample product.
+
+Why this package exists: the sample service must serve the same bytes a real EOPF store would
+hold, except that the pixels are invented (the real ones are gigabytes and cannot ship with
+the book). Invented pixels still have to look and behave like Earth: land where the coastline
+really is, clouds in the amount the catalogue says, a vegetation signal in the near infrared,
+winds that vary smoothly, and enough texture that compressed chunks have realistic sizes.
+
+How: every product has one *scene*, a set of fields evaluated in world coordinates, so any
+chunk, at any resolution, of any band is cut from the same picture, seeded by names (tile,
+product id), never by global state. Modules: `texture` (noise and textures), `landmask` (the
+real land mask), and one module per mission scene (`s2_l2a`, `s1_ocn`, `s3_lfr`), each
+exposing ``PRODUCT_TYPE`` and a class that implements `Scene`. A new product type is a new
+module listed in `SCENE_MODULES`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+from ..catalog import S2_TILE_SIZE_M, ProductRecord
+from ..products import ArraySpec
+from . import s1_ocn, s2_l2a, s3_lfr
+from .landmask import read_land_mask
+from .texture import Region
+
+__all__ = ["Scene", "chunk_region", "chunk_values", "quicklook_tci", "read_land_mask", "scene_for"]
+
+
+class Scene(Protocol):
+    """The one thing the store asks of a scene."""
+
+    def values(self, spec: ArraySpec, region: Region) -> np.ndarray:
+        """The decoded values of array ``spec`` in ``region`` (one slice per dimension)."""
+        ...
+
+
+SCENE_MODULES = (s2_l2a, s1_ocn, s3_lfr)
+_SCENE_TYPES: dict[str, Callable[[ProductRecord], Scene]] = {
+    s2_l2a.PRODUCT_TYPE: s2_l2a.S2Scene,
+    s1_ocn.PRODUCT_TYPE: s1_ocn.OcnScene,
+    s3_lfr.PRODUCT_TYPE: s3_lfr.LfrScene,
+}
+_scenes: dict[str, Scene] = {}
+_scenes_lock = threading.Lock()
+
+
+def scene_for(record: ProductRecord) -> Scene:
+    """The (memoised) scene of ``record``."""
+    with _scenes_lock:
+        scene = _scenes.get(record.id)
+        if scene is None:
+            scene = _scenes[record.id] = _SCENE_TYPES[record.product_type](record)
+        return scene
+
+
+def chunk_region(spec: ArraySpec, index: tuple[int, ...]) -> Region:
+    """The part of the array that chunk ``index`` covers (edge chunks cut at the array end)."""
+    grid = spec.chunk_grid
+    if len(index) != len(grid) or any(not 0 <= i < n for i, n in zip(index, grid, strict=True)):
+        raise IndexError(f"{spec.path} has no chunk {index} (chunk grid {grid})")
+    return tuple(
+        slice(i * chunk, min((i + 1) * chunk, size))
+        for i, chunk, size in zip(index, spec.chunks, spec.shape, strict=True)
+    )
+
+
+def chunk_values(record: ProductRecord, spec: ArraySpec, index: tuple[int, ...]) -> np.ndarray:
+    """The decoded values of one chunk (not padded), in the array's dtype."""
+    region = chunk_region(spec, index)
+    values = np.asarray(scene_for(record).values(spec, region))
+    expected = tuple(s.stop - s.start for s in region)
+    if values.shape != expected:
+        raise AssertionError(f"{spec.path} {index}: made {values.shape}, need {expected}")
+    if spec.dtype.kind in "iu" and values.dtype.kind == "f":
+        values = np.rint(values)
+    return values.astype(spec.dtype, copy=False)
+
+
+_TCI_CHUNK = {10: 1830, 20: 915, 60: 305}
+
+
+def quicklook_tci(record: ProductRecord, resolution: int) -> np.ndarray:
+    """The whole true-colour quicklook (3, n, n) uint8 at 10, 20 or 60 m.
+
+    The same bytes as ``quality/l2a_quicklook/r{resolution}m/tci`` in the store (built chunk
+    by chunk, as the store does).
+    """
+    if record.product_type != s2_l2a.PRODUCT_TYPE:
+        raise ValueError(f"{record.id} is not a Sentinel-2 L2A product")
+    if resolution not in _TCI_CHUNK:
+        raise ValueError(f"resolution must be 10, 20 or 60 m, not {resolution!r}")
+    scene = scene_for(record)
+    assert isinstance(scene, s2_l2a.S2Scene)
+    size, step = S2_TILE_SIZE_M // resolution, _TCI_CHUNK[resolution]
+    out = np.empty((3, size, size), dtype=np.uint8)
+    for r0 in range(0, size, step):
+        for c0 in range(0, size, step):
+            rows, cols = slice(r0, min(r0 + step, size)), slice(c0, min(c0 + step, size))
+            out[:, rows, cols] = scene.tci(resolution, rows, cols)
+    return out

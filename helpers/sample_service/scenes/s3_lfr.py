@@ -1,0 +1,318 @@
+"""The synthetic land products of a Sentinel-3 OLCI full-resolution (LFR) swath.
+
+Pixel positions follow great circles between the record's swath corners, with OLCI's wider
+pixels towards the swath edges, so the tutorial product's first pixel is where the published
+one is. Land, cloud and vegetation fields drive GIFAPAR, OTCI, the rectified reflectances and
+the quality flags: the land products are valid over clear land only, fill values elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import timefmt
+from ..catalog import ProductRecord
+from ..products import ArraySpec
+from ..solar import solar_angles
+from .landmask import RecordLand
+from .texture import CLOUDY, F32, Region, fbm, fine, lru_get, ramp, seed_of, upsample
+
+PRODUCT_TYPE = "S03OLCLFR"
+
+
+def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    lo, la = np.radians(lon), np.radians(lat)
+    return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
+
+
+def _slerp(p: np.ndarray, q: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Points along the great circles from p to q (unit vectors) at fractions t."""
+    omega = np.arccos(np.clip(np.sum(p * q, axis=-1, keepdims=True), -1.0, 1.0))
+    return (np.sin((1 - t) * omega) * p + np.sin(t * omega) * q) / np.sin(omega)
+
+
+# OLCI's ground pixels widen towards the swath edges (Earth curvature and the
+# viewing angle): a cubic cross-track mapping, slightly denser in the middle
+# than at the edges, brings the first pixels' spacing close to the published
+# values of the tutorial's product (0.0040 vs 0.0042 degrees of longitude).
+_OLCI_EDGE_STRETCH = 0.01
+_OLCI_TIE_STEP = 64  # columns per tie point (template: columns_per_tiepoint)
+_OLCI_BANDS = np.array(
+    [
+        400.0,
+        412.5,
+        442.5,
+        490.0,
+        510.0,
+        560.0,
+        620.0,
+        665.0,
+        673.75,
+        681.25,
+        708.75,
+        753.75,
+        761.25,
+        764.375,
+        767.5,
+        778.75,
+        865.0,
+        885.0,
+        900.0,
+        940.0,
+        1020.0,
+    ]
+)
+_OLCI_FWHM = np.array(
+    [15, 10, 10, 10, 10, 10, 10, 10, 7.5, 7.5, 10, 7.5, 2.5, 3.75, 2.5, 15, 20, 10, 10, 20, 40],
+    dtype=np.float64,
+)
+_OLCI_SOLAR = np.array(
+    [
+        1714.9,
+        1872.4,
+        1926.6,
+        1930.2,
+        1804.2,
+        1651.5,
+        1531.4,
+        1475.6,
+        1408.9,
+        1265.5,
+        1255.6,
+        1178.0,
+        955.0,
+        914.2,
+        882.8,
+        882.8,
+        882.8,
+        882.8,
+        882.8,
+        882.8,
+        882.8,
+    ]
+)  # in-band solar irradiance (mW m-2 nm-1), rounded
+_PRESSURE_LEVELS = np.array(
+    [
+        1000,
+        950,
+        925,
+        900,
+        850,
+        800,
+        700,
+        600,
+        500,
+        400,
+        300,
+        250,
+        200,
+        150,
+        100,
+        70,
+        50,
+        30,
+        20,
+        10,
+        7,
+        5,
+        3,
+        2,
+        1,
+    ]
+)
+
+
+@dataclass
+class _LfrFields:
+    land: np.ndarray
+    alpha: np.ndarray
+    veg: np.ndarray
+    ground: np.ndarray
+    relief: np.ndarray
+    vapour: np.ndarray
+
+
+class LfrScene(RecordLand):
+    """The synthetic land products of one Sentinel-3 OLCI full-resolution swath."""
+
+    def __init__(self, record: ProductRecord) -> None:
+        assert record.swath_corners is not None and record.swath_shape is not None
+        self.record = record
+        self.rows, self.cols = record.swath_shape
+        corners = np.asarray(record.swath_corners, dtype=np.float64)
+        self.ffp, self.flp, self.llp, self.lfp = _unit_vectors(corners[:, 0], corners[:, 1])
+        self.sky_seed = seed_of("sky", record.id)
+        self.ground_seed = seed_of("ground", "lonlat")  # one Earth for every swath
+        self.start = timefmt.parse(record.start_datetime)
+        self.end = timefmt.parse(record.end_datetime)
+        self._lock = threading.Lock()
+        self._fields: OrderedDict = OrderedDict()
+
+    def lonlat(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Lon/lat (degrees) of image rows x cols (1-D indices): great circles between corners."""
+        t = (np.asarray(rows, dtype=np.float64) / (self.rows - 1))[:, None]
+        left = _slerp(self.ffp[None, :], self.lfp[None, :], t)
+        right = _slerp(self.flp[None, :], self.llp[None, :], t)
+        s = np.asarray(cols, dtype=np.float64) / (self.cols - 1) - 0.5
+        g = 0.5 + s * (1 - _OLCI_EDGE_STRETCH) + 4 * _OLCI_EDGE_STRETCH * s**3
+        points = _slerp(left[:, None, :], right[:, None, :], g[None, :, None])
+        lat = np.degrees(np.arcsin(np.clip(points[..., 2], -1, 1)))
+        lon = np.degrees(np.arctan2(points[..., 1], points[..., 0]))
+        return lon, lat
+
+    def row_time(self, rows: np.ndarray) -> list[dt.datetime]:
+        span = (self.end - self.start).total_seconds()
+        return [self.start + dt.timedelta(seconds=span * float(r) / (self.rows - 1)) for r in rows]
+
+    def fields(self, rows: slice, cols: slice) -> _LfrFields:
+        key = (rows.start, rows.stop, cols.start, cols.stop)
+        return lru_get(self._fields, self._lock, key, lambda: self._compute(rows, cols), size=4)
+
+    def _compute(self, rows: slice, cols: slice) -> _LfrFields:
+        r = np.arange(rows.start, rows.stop)
+        c = np.arange(cols.start, cols.stop)
+        step = 8  # nodes every 8 pixels (2.4 km): the image grid itself is the world grid here
+        kr = np.arange(r[0] // step, r[-1] // step + 2)
+        kc = np.arange(c[0] // step, c[-1] // step + 2)
+        lon, lat = self.lonlat(kr * step, kc * step)
+        fy, fx = (r - kr[0] * step) / step, (c - kc[0] * step) / step
+        ground = fine(r, c, 1)
+        sky = fine(r, c, 1, seed_of("lfr-sky", self.record.id) % 9973 + 1000, -1.0)
+        land = (upsample(self.land.fraction(lon, lat), fy, fx) + F32(0.06) * ground) > 0.5
+        cloud = upsample(fbm(lon, lat, 4.0, 0.05, self.sky_seed), fy, fx) + F32(0.4) * sky
+        alpha = np.broadcast_to(ramp(cloud, 0.55, 0.35), land.shape)
+        veg = np.clip(
+            F32(0.5)
+            + F32(0.3) * upsample(fbm(lon, lat, 3.0, 0.05, self.ground_seed), fy, fx)
+            + F32(0.1) * ground,
+            0,
+            1,
+        )
+        relief = upsample(fbm(lon, lat, 4.0, 0.05, self.ground_seed + 1), fy, fx)
+        vapour = upsample(fbm(lon, lat, 6.0, 0.2, self.sky_seed + 1), fy, fx)
+        vapour = F32(42.0) - F32(0.55) * upsample(lat.astype(F32), fy, fx) + F32(3.0) * vapour
+        return _LfrFields(
+            land,
+            alpha,
+            np.broadcast_to(veg, land.shape),
+            ground,
+            np.broadcast_to(relief, land.shape),
+            vapour,
+        )
+
+    def _image(self, name: str, rows: slice, cols: slice) -> np.ndarray:
+        """Arrays on the full image grid (rows x columns)."""
+        if name in ("latitude", "longitude"):
+            lon, lat = self.lonlat(
+                np.arange(rows.start, rows.stop), np.arange(cols.start, cols.stop)
+            )
+            return lat if name == "latitude" else lon
+        if name == "detector_index":
+            c = np.arange(cols.start, cols.stop)
+            jitter = (np.arange(rows.start, rows.stop) // 97 % 3 - 1)[:, None]
+            return np.clip(c[None, :] * 3700 // self.cols + jitter, 0, 3699).astype(F32)
+        if name == "frame_offset":
+            r = np.arange(rows.start, rows.stop)[:, None]
+            c = np.arange(cols.start, cols.stop)[None, :]
+            return np.rint(1.5 * np.sin(c / 740.0 * np.pi) * np.cos(r / 500.0)).astype(F32)
+        f = self.fields(rows, cols)
+        clear_land = f.land & (f.alpha < CLOUDY)
+        veg, tex = f.veg, f.ground
+        measured = {
+            "gifapar": (np.clip(0.12 + 0.62 * veg + 0.04 * tex, 0.02, 0.95), clear_land, 255.0),
+            "otci": (np.clip(0.9 + 2.6 * veg + 0.15 * tex, 0.3, 6.0), clear_land, 255.0),
+            "rc681": (np.clip(0.13 - 0.08 * veg + 0.01 * tex, 0.01, 0.5), clear_land, 65535.0),
+            "rc865": (np.clip(0.2 + 0.2 * veg + 0.02 * tex, 0.05, 0.7), clear_land, 65535.0),
+            "iwv": (f.vapour, np.ones_like(clear_land), 255.0),
+        }
+        base = name.removesuffix("_unc")
+        if base in measured:
+            values, where, fill = measured[base]
+            if name.endswith("_unc"):
+                values = {
+                    "gifapar": 0.04 + 0.08 * values,
+                    "otci": 0.1 + 0.05 * values,
+                    "iwv": 0.06 * values,
+                }.get(base, 0.004 + 0.03 * values)
+            return np.where(where, values, fill).astype(F32)
+        if name == "altitude":
+            return np.where(f.land, np.clip(350 + 450 * f.relief, 0, 3000), 0).astype(F32)
+        if name == "lqsf":
+            flags = np.where(f.land, 4, 2).astype(np.uint32)  # land / water
+            cloudy = f.alpha >= CLOUDY
+            flags[cloudy] |= 8 | 131072 | 4096 | 8192  # cloud, gifapar_class_csi, *_fail
+            flags[(f.alpha > 0.05) & ~cloudy] |= 16777216  # cloud_margin
+            flags[~f.land & ~cloudy] |= 65536 | 8192  # gifapar_class_ws, otci_fail
+            return flags
+        if name == "otci_quality_flags":
+            return np.where(f.land & (f.veg < 0.2), 1, 0).astype(np.uint8)  # soil_flag_1
+        raise KeyError(name)
+
+    def _tie(self, name: str, rows: slice, cols: slice, lead: slice | None) -> np.ndarray:
+        """Arrays on the tie-point grid (every 64th column) and the meteorology profiles."""
+        r = np.arange(rows.start, rows.stop)
+        c = np.arange(cols.start, cols.stop) * _OLCI_TIE_STEP
+        lon, lat = self.lonlat(r, c)
+        if name == "latitude":
+            return lat
+        if name == "longitude":
+            return lon
+        if name in ("sza", "saa"):
+            times = self.row_time(r)
+            zen = np.empty_like(lat)
+            azi = np.empty_like(lat)
+            for i, moment in enumerate(times):
+                zen[i], azi[i] = solar_angles(lat[i], lon[i], moment)
+            return zen if name == "sza" else np.where(azi > 180, azi - 360, azi)
+        across = (c / (self.cols - 1))[None, :] * np.ones_like(lat)
+        if name == "oza":  # OLCI looks 12.6 degrees west of nadir: longer view to the west
+            return np.abs(-46.0 + 68.0 * across)
+        if name == "oaa":
+            return np.where(across < 46.0 / 68.0, 101.5, -78.5) + 0.3 * across
+        field = fbm(lon, lat, 5.0, 0.3, self.sky_seed + seed_of(name))
+        if name == "horizontal_wind":
+            components = np.stack([-2.0 + 3.0 * field, 4.0 - 3.0 * field])
+            return components[lead]
+        if name == "temperature_profile":
+            p = _PRESSURE_LEVELS[lead].astype(np.float64)[:, None, None]
+            surface = 301.0 - 0.55 * lat + 2.0 * field
+            return np.maximum(surface[None] * (p / 1000.0) ** 0.19, 212.0)
+        base, spread = {
+            "humidity": (70.0, 10.0),
+            "sea_level_pressure": (1016.0, 5.0),
+            "total_columnar_water_vapour": (18.0, 4.0),
+            "total_ozone": (0.0068, 0.0003),
+        }[name]
+        return base + spread * field
+
+    def values(self, spec: ArraySpec, region: Region) -> np.ndarray:
+        group = spec.path.rsplit("/", 1)[0]
+        name = spec.name
+        if group == "conditions/instrument":
+            return self._instrument(name)[region]
+        if name == "pressure_level":
+            return _PRESSURE_LEVELS[region]
+        if spec.dims and spec.dims[-1] == "tp_columns":
+            lead = region[0] if len(region) == 3 else None
+            return self._tie(name, region[-2], region[-1], lead)
+        return self._image(name, region[0], region[1])
+
+    @staticmethod
+    def _instrument(name: str) -> np.ndarray:
+        detectors = np.arange(3700)
+        camera = detectors // 740
+        smile = 0.06 * (camera - 2) + 0.25 * np.sin((detectors % 740) / 740 * np.pi)
+        if name == "lambda0":
+            return _OLCI_BANDS[:, None] + smile[None, :] * 0.4
+        if name == "fwhm":
+            return _OLCI_FWHM[:, None] + 0.02 * smile[None, :]
+        if name == "solar_flux":
+            return _OLCI_SOLAR[:, None] * (1 - 0.002 * smile[None, :])
+        # relative_spectral_covariance: strong on the diagonal, weak between neighbours
+        distance = np.abs(np.subtract.outer(np.arange(21), np.arange(21)))
+        return np.where(distance == 0, 1.0, 0.3 * np.exp(-distance.astype(np.float64)))

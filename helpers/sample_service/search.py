@@ -1,0 +1,488 @@
+"""Item search parameters: parsing and checking them, and matching items against them.
+
+Why this module exists: ``/search`` (GET and POST) and ``/collections/{id}/items`` accept the
+same parameters in two spellings (query string, JSON body); this module turns both into one
+`SearchParams`, answering a parameter the reader can fix with a one-line 400, and decides
+whether an item matches the ``bbox``/``intersects``, ``query`` and CQL2-JSON ``filter`` asked for.
+`stac_api` runs the search and pages the answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import operator
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from matplotlib.path import Path
+
+from . import timefmt
+from .catalog import ProductRecord, footprint
+from .errors import StacApiError, bad_request
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 10_000
+Interval = tuple[dt.datetime | None, dt.datetime | None]
+"""A searched time interval; None for an open end."""
+
+# --- Search parameters -----------------------------------------------------------
+
+
+@dataclass
+class SearchParams:
+    """A parsed, validated search: every filter optional, paging always defined."""
+
+    collections: tuple[str, ...] | None = None
+    ids: tuple[str, ...] | None = None
+    region: list[_Shape] | None = None
+    interval: Interval | None = None
+    query: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sortby: list[tuple[str, bool]] = field(default_factory=list)  # (property, descending)
+    cql2: dict[str, Any] | None = None
+    limit: int = DEFAULT_LIMIT
+    token: str | None = None
+
+
+def from_query(query: Mapping[str, str], allowed: Collection[str], where: str) -> SearchParams:
+    """Parse query-string parameters (comma-separated lists, JSON for geometries/query).
+
+    A parameter outside ``allowed`` is a 400 naming it (``where``: the endpoint's path).
+    """
+    _refuse_unknown(query, allowed, where)
+    params = SearchParams()
+    if "bbox" in query and "intersects" in query:
+        raise bad_request("Give either bbox or intersects, not both.")
+    for name, text in query.items():
+        if name == "collections":
+            params.collections = _split_list(text)
+        elif name == "ids":
+            params.ids = _split_list(text)
+        elif name == "bbox":
+            params.region = _bbox_shapes(_parse_numbers(text))
+        elif name == "intersects":
+            params.region = _geometry_shapes(_parse_json(text, "intersects"))
+        elif name == "datetime":
+            params.interval = _parse_interval(text)
+        elif name == "limit":
+            params.limit = _parse_limit(text)
+        elif name == "token":
+            params.token = text
+        elif name == "query":
+            params.query = _parse_query(_parse_json(text, "query"))
+        elif name == "sortby":
+            params.sortby = _parse_sortby_text(text)
+        elif name == "filter":
+            params.cql2 = _parse_filter(query.get("filter-lang"), text)
+    return params
+
+
+def from_body(body: dict[str, Any], allowed: Collection[str], where: str) -> SearchParams:
+    """Parse a POST body, checking each field's JSON type (unknown fields are a 400)."""
+    _refuse_unknown(body, allowed, where)
+    params = SearchParams()
+    if body.get("bbox") is not None and body.get("intersects") is not None:
+        raise bad_request("Give either bbox or intersects, not both.")
+    for name, value in body.items():
+        if value is None:
+            continue
+        if name == "collections":
+            params.collections = _string_list(value, name)
+        elif name == "ids":
+            params.ids = _string_list(value, name)
+        elif name == "bbox":
+            if not isinstance(value, list):
+                raise bad_request("bbox must be a list of 4 or 6 numbers.")
+            params.region = _bbox_shapes(value)
+        elif name == "intersects":
+            params.region = _geometry_shapes(value)
+        elif name == "datetime":
+            if not isinstance(value, str):
+                raise bad_request("datetime must be a string (an RFC 3339 time or interval).")
+            params.interval = _parse_interval(value)
+        elif name == "limit":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}.")
+            params.limit = _parse_limit(str(value))
+        elif name == "token":
+            if not isinstance(value, str):
+                raise bad_request("token must be a string from a next or previous link.")
+            params.token = value
+        elif name == "query":
+            params.query = _parse_query(value)
+        elif name == "sortby":
+            params.sortby = _parse_sortby_body(value)
+        elif name == "filter":
+            params.cql2 = _parse_filter(body.get("filter-lang", "cql2-json"), value)
+    return params
+
+
+def _refuse_unknown(given: Iterable[str], allowed: Collection[str], where: str) -> None:
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        raise bad_request(
+            f"Unsupported parameter '{unknown[0]}' for {where} (supported: {', '.join(allowed)})."
+        )
+
+
+def _split_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _string_list(value: Any, name: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise bad_request(f"{name} must be a list of strings.")
+    return tuple(value)
+
+
+def _parse_json(text: str, name: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise bad_request(f"{name} must be valid JSON.") from None
+
+
+def _parse_numbers(text: str) -> list[float]:
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise bad_request("bbox must be 4 or 6 comma-separated numbers.") from None
+
+
+def _parse_limit(text: str) -> int:
+    try:
+        limit = int(text)
+    except ValueError:
+        raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}.") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit}.")
+    return limit
+
+
+def parse_instant(text: str) -> dt.datetime:
+    """An RFC 3339 date-time (``Z`` or offset; a missing offset is read as UTC)."""
+    try:
+        return timefmt.parse(text)
+    except ValueError:
+        raise bad_request(
+            f"Invalid datetime '{text}': use RFC 3339, e.g. 2025-05-22T00:00:00Z."
+        ) from None
+
+
+def _parse_interval(text: str) -> Interval:
+    """An instant, or a closed or half-open interval (``a/b``, ``../b``, ``a/..``, ``a/``)."""
+    if "/" not in text:
+        moment = parse_instant(text)
+        return moment, moment
+    parts = text.split("/")
+    if len(parts) != 2:
+        raise bad_request(f"Invalid datetime interval '{text}': use start/end.")
+    start, end = (None if p.strip() in ("", "..") else parse_instant(p) for p in parts)
+    if start is None and end is None:
+        raise bad_request("A datetime interval needs at least one end (not '../..').")
+    if start is not None and end is not None and start > end:
+        raise bad_request(f"Invalid datetime interval '{text}': the start is after the end.")
+    return start, end
+
+
+# --- Geometry (bbox and intersects) ------------------------------------------------
+#
+# Polygon intersection uses matplotlib.path (installed, well kept): shapely is
+# not in the project's pinned environment. The tests that matter here
+# (edge crossing, containment, holes) are written out below; touching only at
+# a boundary point may go either way, as the STAC spec leaves it to servers.
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """One part of a geometry: a polygon (with holes), a line, or points."""
+
+    kind: str  # "polygon" | "line" | "points"
+    rings: tuple[Any, ...]  # matplotlib Paths: exterior first, then holes; or one line path
+    points: Any = None  # (n, 2) array for kind == "points"
+
+
+def _bbox_shapes(values: list[Any]) -> list[_Shape]:
+    if len(values) not in (4, 6) or not all(_is_number(v) for v in values):
+        raise bad_request("bbox must be 4 or 6 numbers: west, south, east, north.")
+    if len(values) == 6:
+        values = [values[0], values[1], values[3], values[4]]
+    west, south, east, north = (float(v) for v in values)
+    if not (-90 <= south <= north <= 90) or not all(-180 <= x <= 180 for x in (west, east)):
+        raise bad_request(
+            "bbox must be west,south,east,north in degrees with -90 <= south <= north <= 90 "
+            "and longitudes within -180..180."
+        )
+    spans = [(west, east)] if west <= east else [(west, 180.0), (-180.0, east)]
+    return [
+        _polygon_shape([[[w, south], [e, south], [e, north], [w, north], [w, south]]])
+        for w, e in spans
+    ]
+
+
+def _geometry_shapes(geometry: Any) -> list[_Shape]:
+    """Validate a GeoJSON geometry and split it into shapes."""
+    if not isinstance(geometry, dict) or not isinstance(geometry.get("type"), str):
+        raise bad_request("intersects must be a GeoJSON geometry object with a type.")
+    kind = geometry["type"]
+    if kind == "GeometryCollection":
+        members = geometry.get("geometries")
+        if not isinstance(members, list):
+            raise bad_request("A GeometryCollection needs a list of geometries.")
+        return [shape for member in members for shape in _geometry_shapes(member)]
+    coords = geometry.get("coordinates")
+    if kind == "Point":
+        return [_points_shape([_position(coords)])]
+    if kind == "MultiPoint":
+        return [_points_shape([_position(p) for p in _array(coords)])]
+    if kind == "LineString":
+        return [_line_shape(coords)]
+    if kind == "MultiLineString":
+        return [_line_shape(line) for line in _array(coords)]
+    if kind == "Polygon":
+        return [_polygon_shape(coords)]
+    if kind == "MultiPolygon":
+        return [_polygon_shape(polygon) for polygon in _array(coords)]
+    raise bad_request(f"Unsupported geometry type '{kind}'.")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _array(value: Any) -> list[Any]:
+    if not isinstance(value, list) or not value:
+        raise bad_request("GeoJSON coordinates must be non-empty arrays.")
+    return value
+
+
+def _position(value: Any) -> tuple[float, float]:
+    if not isinstance(value, list) or len(value) not in (2, 3):
+        raise bad_request("A GeoJSON position is [longitude, latitude] (optionally height).")
+    if not all(_is_number(v) for v in value):
+        raise bad_request("GeoJSON positions must hold finite numbers.")
+    return float(value[0]), float(value[1])
+
+
+def _points_shape(points: list[tuple[float, float]]) -> _Shape:
+    return _Shape("points", (), np.asarray(points, dtype=float))
+
+
+def _line_shape(coords: Any) -> _Shape:
+    line = [_position(p) for p in _array(coords)]
+    if len(line) < 2:
+        raise bad_request("A LineString needs at least two positions.")
+    return _Shape("line", (Path(line),))
+
+
+def _polygon_shape(coords: Any) -> _Shape:
+    rings = []
+    for ring_coords in _array(coords):
+        ring = [_position(p) for p in _array(ring_coords)]
+        if len(ring) < 4 or ring[0] != ring[-1]:
+            raise bad_request(
+                "Polygon rings need at least 4 positions, the last equal to the first."
+            )
+        rings.append(Path(ring, closed=True))
+    return _Shape("polygon", tuple(rings))
+
+
+def _footprint_meets(footprint: _Shape, query: _Shape) -> bool:
+    """Whether an item's footprint polygon shares any point with a query shape."""
+    outline = footprint.rings[0]
+    if query.kind == "points":
+        return bool(outline.contains_points(query.points).any())
+    if query.kind == "line":
+        line = query.rings[0]
+        return bool(outline.intersects_path(line, filled=False)) or bool(
+            outline.contains_points(line.vertices).any()
+        )
+    exterior, *holes = query.rings
+    if outline.intersects_path(exterior, filled=False):
+        return True  # the outlines cross: some of the footprint lies inside the query
+    corner = outline.vertices[0]
+    if exterior.contains_point(corner):
+        for hole in holes:
+            if hole.contains_point(corner):
+                # The footprint starts inside a hole: it meets the polygon only if it leaves it.
+                return bool(outline.intersects_path(hole, filled=False))
+        return True
+    # Outlines do not cross and the footprint starts outside: met only if it encloses the query.
+    return bool(outline.contains_point(exterior.vertices[0]))
+
+
+_ITEM_SHAPES: dict[str, list[_Shape]] = {}
+
+
+def footprint_meets(record: ProductRecord, region: list[_Shape]) -> bool:
+    """Whether a product's footprint shares any point with the searched region."""
+    shapes = _ITEM_SHAPES.get(record.id)
+    if shapes is None:  # footprints never change: shape them once per product
+        shapes = _ITEM_SHAPES[record.id] = _geometry_shapes(footprint(record)[1])
+    return any(_footprint_meets(item_part, q) for item_part in shapes for q in region)
+
+
+# --- query, sortby and CQL2 filter --------------------------------------------------
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq,
+    "neq": operator.ne,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "startsWith": lambda a, b: str(a).startswith(str(b)),
+    "endsWith": lambda a, b: str(a).endswith(str(b)),
+    "contains": lambda a, b: str(b) in str(a),
+    "in": lambda a, b: a in b,
+}
+_CQL2_COMPARE = {"=": "eq", "<>": "neq", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
+
+
+def _parse_query(value: Any) -> dict[str, dict[str, Any]]:
+    """The query extension: ``{"eo:cloud_cover": {"lt": 20}, ...}``."""
+    if not isinstance(value, dict):
+        raise bad_request('query must be an object such as {"eo:cloud_cover": {"lt": 20}}.')
+    for name, ops in value.items():
+        if not isinstance(ops, dict) or not ops:
+            raise bad_request(f"query['{name}'] must be an object of operators, e.g. lt, eq.")
+        for op, operand in ops.items():
+            if op not in _COMPARE:
+                raise bad_request(f"Unknown query operator '{op}' (use {', '.join(_COMPARE)}).")
+            if op == "in" and not isinstance(operand, list):
+                raise bad_request(f"query['{name}']['in'] must be a list.")
+    return value
+
+
+def _parse_sortby_text(text: str) -> list[tuple[str, bool]]:
+    """GET form: ``-properties.eo:cloud_cover,+datetime`` (ascending when unsigned)."""
+    keys = []
+    for part in _split_list(text):
+        descending = part.startswith("-")
+        keys.append((_property_name(part.lstrip("+-")), descending))
+    return keys
+
+
+def _parse_sortby_body(value: Any) -> list[tuple[str, bool]]:
+    """POST form: ``[{"field": "properties.eo:cloud_cover", "direction": "desc"}]``."""
+    if not isinstance(value, list):
+        raise bad_request(
+            'sortby must be a list like [{"field": "datetime", "direction": "desc"}].'
+        )
+    keys = []
+    for entry in value:
+        if not isinstance(entry, dict) or not isinstance(entry.get("field"), str):
+            raise bad_request("Each sortby entry needs a field name.")
+        direction = entry.get("direction", "asc")
+        if direction not in ("asc", "desc"):
+            raise bad_request("sortby direction must be 'asc' or 'desc'.")
+        keys.append((_property_name(entry["field"]), direction == "desc"))
+    return keys
+
+
+def _property_name(name: str) -> str:
+    return name.removeprefix("properties.")
+
+
+def _parse_filter(lang: str | None, value: Any) -> dict[str, Any]:
+    """Basic CQL2-JSON (the language pystac-client sends for dict filters)."""
+    if lang not in (None, "cql2-json"):
+        raise bad_request(
+            f"filter-lang '{lang}' is not supported by the sample service; send cql2-json."
+        )
+    if isinstance(value, str):
+        value = _parse_json(value, "filter")
+    if not isinstance(value, dict):
+        raise bad_request("filter must be a CQL2-JSON expression object.")
+    _check_cql2(value)
+    return value
+
+
+def _check_cql2(node: Any) -> None:
+    if not isinstance(node, dict) or "op" not in node or not isinstance(node.get("args"), list):
+        raise bad_request('CQL2-JSON expressions look like {"op": "<", "args": [...]}.')
+    op, args = node["op"], node["args"]
+    if op in ("and", "or"):
+        for arg in args:
+            _check_cql2(arg)
+    elif op == "not":
+        if len(args) != 1:
+            raise bad_request("CQL2 'not' takes one argument.")
+        _check_cql2(args[0])
+    elif op in _CQL2_COMPARE:
+        if len(args) != 2:
+            raise bad_request(f"CQL2 '{op}' takes two arguments.")
+    elif op == "isNull":
+        if len(args) != 1:
+            raise bad_request("CQL2 'isNull' takes one argument.")
+    else:
+        raise bad_request(
+            f"CQL2 operator '{op}' is not supported by the sample service "
+            "(supported: and, or, not, =, <>, <, <=, >, >=, isNull)."
+        )
+
+
+def property_value(item_json: dict[str, Any], name: str) -> Any:
+    if name in ("id", "collection"):
+        return item_json[name]
+    return item_json["properties"].get(name)
+
+
+def _comparable(value: Any, operand: Any) -> tuple[Any, Any] | None:
+    """Bring a property value and an operand to one comparable type, or None if impossible."""
+    if value is None:
+        return None
+    if isinstance(value, str) and isinstance(operand, str) and value.endswith("Z"):
+        try:  # timestamps compare as times, whatever their precision
+            return parse_instant(value), parse_instant(operand)
+        except StacApiError:
+            return value, operand
+    if _is_number(value) and _is_number(operand):
+        return value, operand
+    if isinstance(value, str) and isinstance(operand, str):
+        return value, operand
+    return None
+
+
+def _compare(op: str, value: Any, operand: Any) -> bool:
+    if op == "in":
+        return value in operand
+    if op in ("startsWith", "endsWith", "contains"):
+        return value is not None and _COMPARE[op](value, operand)
+    pair = _comparable(value, operand)
+    if pair is None:
+        return op == "neq" and value != operand
+    return _COMPARE[op](*pair)
+
+
+def matches_query(item_json: dict[str, Any], query: dict[str, dict[str, Any]]) -> bool:
+    return all(
+        _compare(op, property_value(item_json, name), operand)
+        for name, ops in query.items()
+        for op, operand in ops.items()
+    )
+
+
+def matches_cql2(item_json: dict[str, Any], node: dict[str, Any]) -> bool:
+    op, args = node["op"], node["args"]
+    if op == "and":
+        return all(matches_cql2(item_json, a) for a in args)
+    if op == "or":
+        return any(matches_cql2(item_json, a) for a in args)
+    if op == "not":
+        return not matches_cql2(item_json, args[0])
+    values = [_cql2_value(item_json, a) for a in args]
+    if op == "isNull":
+        return values[0] is None
+    return _compare(_CQL2_COMPARE[op], values[0], values[1])
+
+
+def _cql2_value(item_json: dict[str, Any], arg: Any) -> Any:
+    if isinstance(arg, dict) and "property" in arg:
+        return property_value(item_json, _property_name(str(arg["property"])))
+    if isinstance(arg, dict) and "timestamp" in arg:
+        return arg["timestamp"]
+    return arg

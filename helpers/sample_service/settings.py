@@ -1,0 +1,103 @@
+"""Every setting and shared fact of the sample service: environment variables, port, paths.
+
+Why one module: the entry script, the launcher, the caches and the SAFE replica used to each
+read their own variables and compute their own folders (two names for one port, three
+"repository root" functions). Each setting now has one name, one default and one reader
+here; README.md lists them in its table of environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import SettingError
+
+PORT_VAR = "EOPF_SAMPLE_PORT"
+IDLE_VAR = "EOPF_SAMPLE_IDLE_SECONDS"
+CACHE_VAR = "EOPF_SAMPLE_CACHE"
+FAULTS_VAR = "EOPF_SAMPLE_FAULTS"
+
+DEFAULT_PORT = 8765
+DEFAULT_IDLE_SECONDS = 20 * 60
+EXIT_CANNOT_LISTEN = 2
+"""Exit code of the entry script when it cannot take its port (the launcher checks it)."""
+SERVICE_NAME = "eopf-sample-service"
+"""Prefix of the ``Server`` header, by which the launcher recognises the service."""
+
+# --- The SAFE replica's facts, shared with helpers.credentials -------------------------------
+SAMPLE_USERNAME = "eopf-book-reader"
+"""User name the sample token endpoint accepts (documented; it protects nothing)."""
+SAMPLE_PASSWORD = "sample-service-only"
+"""Password the sample token endpoint accepts (documented; it protects nothing)."""
+CLIENT_ID = "cdse-public"
+"""The public OpenID client CDSE users authenticate with."""
+SAFE_PRODUCT_ID = "S2A_MSIL2A_20250605T104701_N0511_R051_T35WMU_20250605T125416"
+"""The seed's SAFE example: the same acquisition as its Sentinel-2 Zarr example."""
+TOKEN_PATH = "/auth/realms/CDSE/protocol/openid-connect/token"
+SAFE_STAC_PREFIX = "/safe-stac"
+SAFE_COLLECTION_ID = "SENTINEL-2"
+SAFE_ITEM_ID = f"{SAFE_PRODUCT_ID}.SAFE"
+
+
+def port(text: str | None = None) -> int:
+    """The service's port: ``text`` if given, else ``EOPF_SAMPLE_PORT``, default 8765."""
+    text = (text if text is not None else os.environ.get(PORT_VAR, "")).strip()
+    text = text or str(DEFAULT_PORT)
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise SettingError(f"{PORT_VAR} must be a port number from 1 to 65535, got '{text}'.")
+    return int(text)
+
+
+def idle_seconds() -> float:
+    """Seconds without a request after which a background service exits (positive)."""
+    text = os.environ.get(IDLE_VAR, "")
+    try:
+        value = float(text) if text else DEFAULT_IDLE_SECONDS
+    except ValueError:
+        value = DEFAULT_IDLE_SECONDS
+    return value if value > 0 else DEFAULT_IDLE_SECONDS
+
+
+def repo_root() -> Path:
+    """The project directory: the one holding pyproject.toml above this package."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").is_file():
+            return parent
+    return here.parents[2]
+
+
+def _writable(path: Path) -> bool:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
+            pass
+    except OSError:
+        return False
+    return True
+
+
+def cache_dir(kind: str) -> Path:
+    """The folder of one kind of cached file (``chunks``, ``safe`` or ``logs``), created.
+
+    ``chunks`` is ``$EOPF_SAMPLE_CACHE`` when set; every kind otherwise lives in
+    ``<repo>/.cache/sample-service/`` (removed by ``make clean``), the others beside
+    ``$EOPF_SAMPLE_CACHE`` when it is set. A temporary folder stands in when that is not
+    writable, so a read-only checkout still works (without a persistent cache).
+    """
+    configured = os.environ.get(CACHE_VAR, "").strip()
+    service = repo_root() / ".cache" / "sample-service"
+    if kind == "logs":
+        wanted = service  # service-<port>.log at the top of the service's cache
+    elif configured:
+        chunks = Path(configured).expanduser()
+        wanted = chunks if kind == "chunks" else chunks.parent / kind
+    else:
+        wanted = service / kind
+    fallback = Path(tempfile.gettempdir()) / "eopf-sample-service" / kind
+    for candidate in (wanted, fallback):
+        if _writable(candidate):
+            return candidate
+    raise SettingError(f"No writable folder for the sample service's {kind}: tried {wanted}.")
