@@ -1,7 +1,9 @@
 """Run the sample service: ``python -m helpers.sample_service`` (what ``make serve`` does).
 
 Foreground (default): listens on 127.0.0.1, port ``--port`` or ``EOPF_SAMPLE_PORT`` (default
-8765), prints its root URL and logs requests until Ctrl-C.
+8765), prints the STAC root of the catalogue of ``EOPF_SAMPLE_DATE`` (``/`` on the tutorial's
+date 2025-06-18, ``/<date>/`` otherwise; every supported date is served) and logs requests
+until Ctrl-C.
 
 ``--background`` (used by `launcher`): the same port, no request log, and it exits by itself
 after ``EOPF_SAMPLE_IDLE_SECONDS`` (default 20 minutes) without a request, so nothing lingers
@@ -39,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         port = settings.port(args.port)
+        date = settings.sample_date()
     except SettingError as error:
         print(error, file=sys.stderr)
         return settings.EXIT_CANNOT_LISTEN
@@ -54,13 +57,17 @@ def main(argv: list[str] | None = None) -> int:
         return settings.EXIT_CANNOT_LISTEN
 
     url = f"http://127.0.0.1:{port}/"
+    if date != settings.TUTORIAL_DATE:
+        url = f"{url}{date}/"
     if args.background:
         idle = settings.idle_seconds()
         banner = f"EOPF sample service at {url} (background; exits after {idle:g} s idle)"
     else:
         idle = None
-        banner = f"EOPF sample service at {url} (Ctrl-C to stop)"
+        banner = f"EOPF sample service, catalogue of {date}, at {url} (Ctrl-C to stop)"
         logging.basicConfig(level=logging.INFO, format="%(message)s")
+    dates = ", ".join(f"/{d}/" for d in settings.SUPPORTED_DATES)
+    banner += f"\nEvery supported catalogue date has its own root: {dates}"
     with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C while shutting down
         asyncio.run(_serve(sock, banner=banner, idle_seconds=idle, access_log=not args.background))
     return 0

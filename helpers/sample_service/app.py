@@ -30,7 +30,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from . import catalog, faults, safe, stac_api, stac_routes, zarr_store
+from . import catalog, faults, safe, settings, stac_api, stac_routes, zarr_store
 from .settings import SERVICE_NAME
 
 log = logging.getLogger("helpers.sample_service")
@@ -106,11 +106,14 @@ def build_app(
     app.on_cleanup.append(_stop_executor)
 
     stac_routes.add_routes(app, "", stac_api.EOPF)
+    # Every supported date below its own root, so one process serves them all and a service
+    # started for one date can be reused for another (the launcher reuses what it finds).
+    for date in settings.SUPPORTED_DATES:
+        stac_routes.add_routes(app, settings.date_prefix(date), stac_api.eopf_catalogue(date))
     safe.setup(app)
-    # GET also answers HEAD (aiohttp's allow_head), which fsspec uses for sizes.
-    app.router.add_get(
-        "/objects/{bucket}/{day}/products/{cpm}/{product_id}.zarr/{key:.*}", _zarr_object
-    )
+    # GET also answers HEAD (aiohttp's allow_head), which fsspec uses for sizes. Stores of
+    # every CPM version: objects.eodc.eu's layout below /objects, data.eodc.eu's below /data.
+    app.router.add_get(r"/{store:(?:objects|data)/[A-Za-z0-9_./\-]+?\.zarr}/{key:.*}", _zarr_object)
     return app
 
 
@@ -193,9 +196,9 @@ def is_store_key(key: str) -> bool:
 
 async def _zarr_object(request: web.Request) -> web.Response:
     info = request.match_info
-    product_id, key = info["product_id"], info["key"]
+    requested, key = info["store"], info["key"]
+    product_id = requested.rsplit("/", 1)[-1].removesuffix(".zarr")
     record = catalog.get_product(product_id)
-    requested = f"objects/{info['bucket']}/{info['day']}/products/{info['cpm']}/{product_id}.zarr"
     if record is None or catalog.product_path(record) != requested or not is_store_key(key):
         raise web.HTTPNotFound(reason="No such object.")
     loop = asyncio.get_running_loop()

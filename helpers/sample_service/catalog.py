@@ -16,6 +16,7 @@ returns several items, as it does on the live service.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import json
 import types
@@ -26,7 +27,7 @@ from typing import Any
 
 from pyproj import Transformer
 
-from . import timefmt
+from . import settings, timefmt
 from .errors import CatalogueError
 
 S2_L2A = "sentinel-2-l2a"
@@ -34,6 +35,8 @@ S1_OCN = "sentinel-1-l2-ocn"
 S3_LFR = "sentinel-3-olci-l2-lfr"
 CATALOGUE_DIR = Path(__file__).parent / "templates" / "catalogue"
 S2_TILE_SIZE_M = 109_800  # 10980 pixels of 10 m: every Sentinel-2 MGRS tile
+CPM_VERSIONS = ("cpm_v256", "cpm_v262", "cpm_v270")
+"""The CPM versions whose structure the service replicates (`cpm_versions` says how)."""
 
 INTERNATIONAL_DESIGNATORS = {
     "sentinel-1a": "2014-016A",
@@ -57,6 +60,10 @@ class ProductRecord:
     last-line-first-pixel) and the ``swath_shape`` (lines, pixels) of their measurement grid.
     ``scene`` holds parameters of the synthetic scene (e.g. ``swath_west_edge``, a UTM point
     on the western edge of the orbit's swath); ``note`` says where the facts come from.
+    ``cpm_version`` (the store path's ``cpm_vNNN``) decides the product's structure and item
+    conventions (`cpm_versions`); ``removed`` is the ISO date from which the live rolling
+    archive no longer holds the product (absent: still held), so the catalogue of a date lists
+    the products sensed by then and not yet removed (`products_on`).
     """
 
     id: str
@@ -75,6 +82,7 @@ class ProductRecord:
     relative_orbit: int | None = None
     absolute_orbit: int | None = None
     cloud_cover: float | None = None
+    removed: str | None = None
     scene: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     note: str = field(default="", compare=False)
 
@@ -112,6 +120,14 @@ def _conforms(value: Any, hint: Any) -> bool:
     return isinstance(value, hint) and not (hint is int and isinstance(value, bool))
 
 
+def _is_iso_date(text: str) -> bool:
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
 def _frozen(value: Any) -> Any:
     return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
 
@@ -140,6 +156,10 @@ def _check_record(name: str, index: int, raw: Any, collection: str) -> ProductRe
             timefmt.parse(raw[key])
         except ValueError:
             raise CatalogueError(name, label, key, "is not an RFC 3339 time") from None
+    if raw.get("removed") is not None and not _is_iso_date(raw["removed"]):
+        raise CatalogueError(name, label, "removed", "is not an ISO date (YYYY-MM-DD)")
+    if raw.get("cpm_version", "cpm_v256") not in CPM_VERSIONS:
+        raise CatalogueError(name, label, "cpm_version", f"must be one of {CPM_VERSIONS}")
     tiled, swath = "utm_origin" in raw, "swath_corners" in raw
     if tiled == swath:
         raise CatalogueError(name, label, "utm_origin", "or swath_corners must be given (one)")
@@ -185,10 +205,22 @@ def get_product(product_id: str) -> ProductRecord | None:
     return _BY_ID.get(product_id)
 
 
-def products_in(collection_id: str) -> list[ProductRecord]:
-    """Every product of one collection, newest first (the live API's default order)."""
-    found = [p for p in PRODUCTS if p.collection == collection_id]
+def products_in(collection_id: str, date: str | None = None) -> list[ProductRecord]:
+    """Every product of one collection (held on ``date`` if given), newest first."""
+    pool = PRODUCTS if date is None else products_on(date)
+    found = [p for p in pool if p.collection == collection_id]
     return sorted(found, key=lambda p: p.start_datetime, reverse=True)
+
+
+def held_on(record: ProductRecord, date: str) -> bool:
+    """Whether the live archive held ``record`` on ``date``: sensed by then, not yet removed."""
+    sensed = record.start_datetime[:10]
+    return sensed <= date and (record.removed is None or date < record.removed)
+
+
+def products_on(date: str) -> tuple[ProductRecord, ...]:
+    """The products of the catalogue as it stood on ``date`` (an ISO date), in file order."""
+    return tuple(record for record in PRODUCTS if held_on(record, date))
 
 
 # --- Where a product lies ----------------------------------------------------------------------
@@ -257,19 +289,36 @@ def _shape(record: ProductRecord) -> tuple[tuple[float, ...], dict[str, Any]]:
 
 
 def product_path(record: ProductRecord) -> str:
-    """Path of a product's Zarr store below the service root, in the live object-store layout.
+    """Path of a product's Zarr store below the service root, in the live layout of its CPM.
 
-    Live: ``<tenant>:202505-s02msil2a/22/products/cpm_v256/<id>.zarr`` (month and lower-case
-    product type, then day of sensing, then CPM version); here the same below ``objects/``.
+    cpm_v256 (objects.eodc.eu): ``<tenant>:202505-s02msil2a/22/products/cpm_v256/<id>.zarr``
+    (month and lower-case product type, day of sensing, CPM version); cpm_v262 adds a region
+    suffix to the bucket (``202603-s02msil2a-eu``); both live here below ``objects/``.
+    cpm_v270 moved to a second host, ``https://data.eodc.eu/collections/EOPF_ZARR/products/
+    cpm_v270/<TYPE>/<YYYY>/<MM>/<DD>/<id>.zarr``, here below ``data/``.
     """
     sensed = timefmt.parse(record.start_datetime)
-    bucket = f"{sensed:%Y%m}-{record.product_type.lower()}"
-    return f"objects/{bucket}/{sensed:%d}/products/{record.cpm_version}/{record.id}.zarr"
+    cpm = record.cpm_version
+    if cpm == "cpm_v270":
+        day = f"{sensed:%Y/%m/%d}"
+        folder = f"data/collections/EOPF_ZARR/products/{cpm}/{record.product_type}/{day}"
+        return f"{folder}/{record.id}.zarr"
+    suffix = "-eu" if cpm == "cpm_v262" else ""
+    bucket = f"{sensed:%Y%m}-{record.product_type.lower()}{suffix}"
+    return f"objects/{bucket}/{sensed:%d}/products/{cpm}/{record.id}.zarr"
 
 
 def product_href(record: ProductRecord, base_url: str) -> str:
-    """Absolute URL of a product's Zarr store on the service at ``base_url``."""
-    return f"{base_url.rstrip('/')}/{product_path(record)}"
+    """Absolute URL of a product's Zarr store on the service at ``base_url``.
+
+    Stores do not depend on the catalogue date: a dated STAC root (``…/2026-11-29``) links to
+    the same stores as the root.
+    """
+    root = base_url.rstrip("/")
+    head, _, last = root.rpartition("/")
+    if last in settings.SUPPORTED_DATES:
+        root = head
+    return f"{root}/{product_path(record)}"
 
 
 def platform_code(platform: str) -> str:

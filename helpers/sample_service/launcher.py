@@ -77,9 +77,50 @@ def probe(port: int, timeout: float = 2.0) -> PortState:
     return "ours" if (response.getheader("Server") or "").startswith(SERVER_PREFIX) else "other"
 
 
+def catalogue_url(port: int, date: str) -> str:
+    """The STAC root of the catalogue of ``date``: ``/`` on the tutorial's date, else ``/<date>/``.
+
+    Every service serves every supported date, each below its own root, so a service started
+    for one date is never mistaken for another: the URL, not the process, carries the date.
+    """
+    url = root_url(port)
+    return url if date == settings.TUTORIAL_DATE else f"{url}{date}/"
+
+
 def ensure_running(timeout: float = START_TIMEOUT_SECONDS) -> str:
-    """The root URL of a running sample service, starting one if the port is free."""
+    """The STAC root URL of the catalogue of ``EOPF_SAMPLE_DATE``, starting a service if needed.
+
+    A bad date is one `SettingError` line naming the supported ones.
+    """
+    date = settings.sample_date()
     port = sample_port()
+    url = _ensure_service(port, timeout)
+    dated = catalogue_url(port, date)
+    if dated != url and not _serves(port, settings.date_prefix(date) + "/"):
+        raise ServiceUnreachableError(
+            url,
+            f"the sample service on port {port} is older code without the catalogue of {date}",
+            f"Stop it, or use another port: {settings.PORT_VAR}={port + 1}.",
+        )
+    return dated
+
+
+def _serves(port: int, path: str, timeout: float = 5.0) -> bool:
+    """Whether the service on ``port`` answers ``GET path`` with 200."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"Accept": "application/json"})
+        response = connection.getresponse()
+        response.read()
+        return response.status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
+def _ensure_service(port: int, timeout: float) -> str:
+    """The root URL of a running sample service on ``port``, starting one if the port is free."""
     url = root_url(port)
     state = probe(port)
     if state == "ours":

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from pyproj import CRS
 
-from . import timefmt
+from . import cpm_versions, timefmt
 from .catalog import (
     INTERNATIONAL_DESIGNATORS,
     S2_TILE_SIZE_M,
@@ -307,6 +307,7 @@ def _build_s2(record: ProductRecord) -> dict[str, Any]:
             _set_wavelength(attrs, wavelengths[band])
     _s2_meteorology(meta, record, start)
     _s2_root_attrs(meta[".zattrs"], record, parts, start, wavelengths)
+    cpm_versions.adapt_s2_metadata(record, meta)
     return {"metadata": meta, "zarr_consolidated_format": doc["zarr_consolidated_format"]}
 
 
@@ -486,15 +487,21 @@ def _build_lfr(record: ProductRecord) -> dict[str, Any]:
     replacements = [(_LFR_TEMPLATE_ID, record.id), ("S3B_", f"{platform}_")]
     meta = _rewrite_strings(doc["metadata"], replacements, _LFR_TEMPLATE_START, start)
 
+    cpm_v256 = not cpm_versions.at_least(record, "cpm_v262")
+    # Later versions hold 46 arrays (templates/README.md): the replica serves the 38 it
+    # generates for every version, and keeps the template's integer types from 2.6.2 on.
     for path in LFR_ARRAYS_NOT_IN_CPM_V256:
         del meta[f"{path}/.zarray"], meta[f"{path}/.zattrs"]
-    for path, fill in LFR_FLOAT_IN_CPM_V256.items():
-        meta[f"{path}/.zarray"].update({"dtype": "<f4", "fill_value": fill})
+    if cpm_v256:
+        for path, fill in LFR_FLOAT_IN_CPM_V256.items():
+            meta[f"{path}/.zarray"].update({"dtype": "<f4", "fill_value": fill})
+    cpm_versions.lfr_encodings(record, meta)
     rows, columns = record.swath_shape
     for path in _array_paths(meta):
         _set_shape(meta, path, {"rows": rows, "columns": columns, "tp_rows": rows})
         attrs = meta[f"{path}/.zattrs"]
-        if path.rsplit("/", 1)[-1] in ("latitude", "longitude") and "scale_factor" in attrs:
+        name = path.rsplit("/", 1)[-1]
+        if cpm_v256 and name in ("latitude", "longitude") and "scale_factor" in attrs:
             # Stored as degrees (float64) in cpm_v256; a leftover integer scale
             # factor would make xarray divide the degrees by a million.
             scale = attrs.pop("scale_factor")

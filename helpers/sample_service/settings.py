@@ -18,6 +18,14 @@ PORT_VAR = "EOPF_SAMPLE_PORT"
 IDLE_VAR = "EOPF_SAMPLE_IDLE_SECONDS"
 CACHE_VAR = "EOPF_SAMPLE_CACHE"
 FAULTS_VAR = "EOPF_SAMPLE_FAULTS"
+DATE_VAR = "EOPF_SAMPLE_DATE"
+
+TUTORIAL_DATE = "2025-06-18"
+"""The date of the tutorial's figures: the default catalogue, served at the root ``/``."""
+CURRENT_DATE = "2026-11-29"
+"""Today, as far as the book's facts reach (``live-service-2026.md``)."""
+SUPPORTED_DATES = (TUTORIAL_DATE, CURRENT_DATE)
+"""The dates whose catalogue the service replicates; each is served below ``/<date>/`` too."""
 
 DEFAULT_PORT = 8765
 DEFAULT_IDLE_SECONDS = 20 * 60
@@ -48,6 +56,25 @@ def port(text: str | None = None) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise SettingError(f"{PORT_VAR} must be a port number from 1 to 65535, got '{text}'.")
     return int(text)
+
+
+def sample_date(text: str | None = None) -> str:
+    """The catalogue date: ``text`` if given, else ``EOPF_SAMPLE_DATE``, default the tutorial's.
+
+    One line naming the supported dates for anything else (`SettingError`).
+    """
+    text = (text if text is not None else os.environ.get(DATE_VAR, "")).strip()
+    text = text or TUTORIAL_DATE
+    if text not in SUPPORTED_DATES:
+        raise SettingError(
+            f"{DATE_VAR} must be one of {', '.join(SUPPORTED_DATES)} (ISO dates), got '{text}'."
+        )
+    return text
+
+
+def date_prefix(date: str) -> str:
+    """The URL path below which the service answers as the catalogue of ``date``."""
+    return f"/{date}"
 
 
 def idle_seconds() -> float:

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import timefmt
+from . import cpm_versions, timefmt
 from .catalog import (
     INTERNATIONAL_DESIGNATORS,
     S1_OCN,
@@ -162,7 +162,8 @@ def build_item(record: ProductRecord, base_url: str) -> dict[str, Any]:
     if record.collection == S2_L2A:
         links.append({"rel": "cite-as", "href": "https://doi.org/10.5270/S2_-znk9xsj"})
     links.append(dict(_stac_template("collections.json")["license"]))
-    return {
+    store_href = product_href(record, base_url)
+    item = {
         "type": "Feature",
         "stac_version": STAC_VERSION,
         "stac_extensions": list(_ITEM_EXTENSIONS[record.collection]),
@@ -172,8 +173,10 @@ def build_item(record: ProductRecord, base_url: str) -> dict[str, Any]:
         "geometry": geometry,
         "properties": _item_properties(record, bbox),
         "links": links,
-        "assets": _item_assets(record, product_href(record, base_url)),
+        "assets": _item_assets(record, store_href),
     }
+    cpm_versions.adapt_item(record, item, store_href, root)
+    return item
 
 
 def _providers(mission: str) -> list[dict[str, Any]]:

@@ -291,6 +291,19 @@ class LfrScene(RecordLand):
         return base + spread * field
 
     def values(self, spec: ArraySpec, region: Region) -> np.ndarray:
+        """Decoded values, or the stored integers where the array is scaled (CPM 2.6.2 on)."""
+        values = self._decoded(spec, region)
+        scale = spec.attrs.get("scale_factor")
+        if spec.dtype.kind not in "iu" or not scale:
+            return values
+        # Encode as the writer does; fills (and anything the type cannot hold) -> fill value.
+        encoded = np.rint((values - spec.attrs.get("add_offset", 0.0)) / scale)
+        limits = np.iinfo(spec.dtype)
+        bad = ~np.isfinite(encoded) | (encoded < limits.min) | (encoded > limits.max)
+        encoded[bad] = spec.fill_value
+        return encoded
+
+    def _decoded(self, spec: ArraySpec, region: Region) -> np.ndarray:
         group = spec.path.rsplit("/", 1)[0]
         name = spec.name
         if group == "conditions/instrument":

@@ -1,0 +1,119 @@
+"""What changed between the CPM versions that made the live products, applied to a product.
+
+Why this module exists: the live archive holds products made by several versions of ESA's
+processor (CPM 2.5.6 until October 2025, 2.6.2 until March 2026, 2.7.0 since April 2026), and
+each version writes a different structure and gets a differently shaped STAC item. A reader's
+code meets all of them at once (a search returns old and new products together), so the sample
+service must too. `products` builds every store from the cpm_v256 templates; the functions here
+turn that store, and the item `stac_items` builds, into what a later version writes. Each rule
+names its source; `templates/README.md` lists the rules and what is assumed.
+
+- No quicklook from 2.6.2: the group ``quality/l2a_quicklook`` is gone (the live service
+  answers 404 from 2025-10-29), the item's ``TCI_10m`` asset still points at it
+  (EOPF-Explorer/data-model PR #57; a real 2.6.2 item, ``templates/stac/``).
+- No CRS attributes on Sentinel-2 variables from 2.6.2 (xarray-eopf 0.2.4 changelog): the CRS
+  is in ``other_metadata`` and the item's ``proj:code``.
+- Sentinel-3 LFR from 2.6.2 stores ``gifapar`` as uint8 (scale 1/254) and latitude/longitude
+  as int32 with scale 1e-6, and keeps the 46 arrays of the April-2025 template (printed
+  outputs of S3B_OL_2_LFR____20260105T103813, eopf-tooling-guide).
+- Items from 2.6.2: STAC 1.1 with eo v2, projection v2 and raster v2; per-band assets carry
+  ``raster:scale``/``raster:offset``, ``nodata`` and ``data_type``; group assets carry their
+  ``xarray:open_dataset_kwargs`` directly (no ``alternate``), and a ``zipped_product``.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from .catalog import S2_L2A, ProductRecord
+
+_STAC_TEMPLATES = Path(__file__).parent / "templates" / "stac"
+_ORDER = ("cpm_v256", "cpm_v262", "cpm_v270")
+QUICKLOOK_GROUP = "quality/l2a_quicklook"
+S2_CRS_ATTRIBUTES = ("proj:epsg", "proj:bbox", "proj:shape", "proj:transform", "proj:wkt2")
+"""The CRS attributes cpm_v256 writes on every gridded Sentinel-2 array, and 2.6.2 no longer."""
+LFR_GIFAPAR_SCALE = 0.003937008
+"""Scale of the uint8 GIFAPAR of cpm_v262 (1/254), as printed for the 2026 product."""
+LFR_COORDINATE_SCALE = 1e-06
+INT32_FILL = -2147483648
+
+
+def at_least(record: ProductRecord, version: str) -> bool:
+    """Whether ``record`` was made by CPM ``version`` or a later one."""
+    return _ORDER.index(record.cpm_version) >= _ORDER.index(version)
+
+
+def has_quicklook(record: ProductRecord) -> bool:
+    """Whether the product's store holds the true-colour quicklook (Sentinel-2 before 2.6.2)."""
+    return record.collection == S2_L2A and not at_least(record, "cpm_v262")
+
+
+# --- The store ---------------------------------------------------------------------------------
+
+
+def adapt_s2_metadata(record: ProductRecord, meta: dict[str, Any]) -> None:
+    """Turn a cpm_v256 Sentinel-2 L2A metadata dict into the structure of ``record``'s CPM."""
+    if not at_least(record, "cpm_v262"):
+        return
+    for key in [k for k in meta if k.startswith(QUICKLOOK_GROUP + "/")]:
+        del meta[key]
+    for key, attrs in meta.items():
+        if key.endswith("/.zattrs") and f"{key[: -len('.zattrs')]}.zarray" in meta:
+            for name in S2_CRS_ATTRIBUTES:
+                attrs.pop(name, None)
+    properties = meta[".zattrs"]["stac_discovery"]["properties"]
+    epsg = properties.pop("proj:epsg", record.epsg)
+    properties["proj:code"] = f"EPSG:{epsg}"
+
+
+def lfr_encodings(record: ProductRecord, meta: dict[str, Any]) -> None:
+    """Store the LFR arrays cpm_v262 integer-encodes as integers (dtype, fill, scale)."""
+    if not at_least(record, "cpm_v262"):
+        return
+    gifapar = "measurements/gifapar"
+    meta[f"{gifapar}/.zarray"].update({"dtype": "|u1", "fill_value": 255})
+    meta[f"{gifapar}/.zattrs"].update({"scale_factor": LFR_GIFAPAR_SCALE, "add_offset": 0.0})
+    for key, attrs in meta.items():
+        name = key[: -len("/.zattrs")].rsplit("/", 1)[-1] if key.endswith("/.zattrs") else ""
+        if name in ("latitude", "longitude") and attrs.get("scale_factor") == 1e-06:
+            zarray = meta[key.replace(".zattrs", ".zarray")]
+            zarray.update({"dtype": "<i4", "fill_value": INT32_FILL})
+
+
+# --- The item ----------------------------------------------------------------------------------
+
+
+@functools.cache
+def _v262_layout() -> dict[str, Any]:
+    with (_STAC_TEMPLATES / "item_assets_cpm_v262.json").open(encoding="utf-8") as f:
+        return json.load(f)
+
+
+def adapt_item(record: ProductRecord, item: dict[str, Any], store_href: str, root: str) -> None:
+    """Turn a cpm_v256-style item into the item the live API serves for ``record``'s CPM."""
+    if not at_least(record, "cpm_v262"):
+        return
+    properties = item["properties"]
+    properties.setdefault("processing:software", {})
+    properties["processing:software"] = {"EOPF-CPM": ".".join(record.cpm_version[5:])}
+    properties["deprecated"] = False
+    if record.collection != S2_L2A:
+        return
+    layout = _v262_layout()
+    item["stac_extensions"] = list(layout["stac_extensions"])
+    properties["mission"] = "Sentinel-2"
+    properties["processing:lineage"] = "systematic"
+    assets: dict[str, Any] = {}
+    for key, spec in layout["assets"].items():
+        asset = copy.deepcopy(spec)
+        suffix = asset.pop("href_suffix")
+        if suffix is None:  # zipped_product, on the live download host: below /zip/ here
+            href = f"{root}/zip/collections/{record.collection}/items/{record.id}.zip"
+        else:
+            href = store_href + suffix
+        assets[key] = {"href": href, **asset}
+    item["assets"] = assets
