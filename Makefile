@@ -9,6 +9,13 @@ STAMP  := $(VENV)/.installed
 # `_build`, so they live in the project's cache instead.
 NB_DIR := .cache/notebooks
 export PYTHONDONTWRITEBYTECODE := 1
+# The catalogue date of the sample service (EOPF_SAMPLE_DATE): the tutorial's by default.
+# `make test` builds the book at the tutorial's date and runs the notebooks under nbmake at
+# the current one, so every chapter runs once at each date and none runs twice.
+TUTORIAL_DATE := 2025-06-18
+CURRENT_DATE  := 2026-11-29
+SAMPLE_DATE   ?= $(or $(EOPF_SAMPLE_DATE),$(TUTORIAL_DATE))
+NOTEBOOK_DATE ?= $(CURRENT_DATE)
 
 .PHONY: book test lint unit notebooks linkcheck browser-test serve bench clean lock
 
@@ -20,16 +27,19 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip check
 	@touch $@
 
-## make book: build the HTML book, executing every notebook (errors and warnings are fatal).
+## make book: build the HTML book, executing every notebook (errors and warnings are fatal),
+## against the catalogue of EOPF_SAMPLE_DATE (default: the tutorial's, 2025-06-18).
 book: $(STAMP)
-	@$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going \
+	@EOPF_SAMPLE_DATE=$(SAMPLE_DATE) $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going \
 	  || { for f in _build/html/reports/*.err.log _build/html/reports/*/*.err.log; do \
 	         [ -f "$$f" ] && { echo "=== $$f"; cat "$$f"; }; done; exit 1; }
 	@echo "Book built: _build/html/index.html"
 
-## make test: ruff, the unit tests, every notebook under nbmake, the internal link check,
-## then the built book opened page by page in headless Chromium.
+## make test: ruff, the unit tests, every notebook under nbmake at the current date, the
+## internal link check, then the book built at the tutorial's date and opened page by page in
+## headless Chromium.
 test: lint unit notebooks linkcheck browser-test
+test: SAMPLE_DATE := $(TUTORIAL_DATE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check helpers tests
@@ -41,7 +51,8 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	@rm -rf $(NB_DIR) && mkdir -p $(NB_DIR)
 	$(BIN)/python tests/tools/convert_notebooks.py book $(NB_DIR)
-	$(BIN)/python -m pytest --nbmake --nbmake-timeout=900 -p no:cacheprovider $(NB_DIR)
+	EOPF_SAMPLE_DATE=$(NOTEBOOK_DATE) \
+	  $(BIN)/python -m pytest --nbmake --nbmake-timeout=900 -p no:cacheprovider $(NB_DIR)
 
 ## make linkcheck: internal links and references, with execution off and no network.
 linkcheck: $(STAMP)
@@ -54,9 +65,10 @@ browser-test: book
 	CHROMIUM_PATH="$$(tests/browser/ensure_chromium.sh)" \
 	  $(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
-## make serve: run the sample service in the foreground (PORT=8765 by default).
+## make serve: run the sample service in the foreground (PORT=8765 by default); it serves
+## every supported date and prints the root of EOPF_SAMPLE_DATE's catalogue.
 serve: $(STAMP)
-	$(BIN)/python -m helpers.sample_service
+	EOPF_SAMPLE_DATE=$(SAMPLE_DATE) $(BIN)/python -m helpers.sample_service
 
 ## make bench: every benchmark figure as a ratio against its reference, measured in one run.
 bench: $(STAMP)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from .data_source import is_sample, stac_root_url
 from .errors import EOPFBookError, MissingCredentialsError
@@ -55,6 +56,11 @@ class CdseAccess:
     password: str = field(repr=False)  # never printed in a notebook
     sample: bool = True
 
+    def item_id_for(self, product_id: str) -> str:
+        """The catalogue's item id of the SAFE of ``product_id`` (the legacy catalogue the
+        sample replicates adds ``.SAFE``; CDSE's current one does not)."""
+        return f"{product_id}.SAFE" if self.sample else product_id
+
 
 def cdse_access() -> CdseAccess:
     """The SAFE flow's endpoints and credentials: sample service by default, CDSE when live.
@@ -64,7 +70,10 @@ def cdse_access() -> CdseAccess:
     variables are ignored, so a real password is never sent to the local replica.
     """
     if is_sample():
-        root = stac_root_url().rstrip("/")
+        # The service's origin: the STAC root of a catalogue date other than the tutorial's
+        # is a sub-path (…/2026-11-29/), the SAFE replica and its identity service are not.
+        parts = urlsplit(stac_root_url())
+        root = f"{parts.scheme}://{parts.netloc}"
         return CdseAccess(
             token_url=f"{root}{settings.TOKEN_PATH}",
             stac_url=f"{root}{settings.SAFE_STAC_PREFIX}/",

@@ -95,7 +95,9 @@ TUTORIAL_BLOCKS: dict[str, tuple[str, ...]] = {
     "dimensions and coordinates": (
         '"All spatial data for this STAC item is in EPSG:{epsg_code} https://epsg.io/{epsg_code}"'
         ".format(",
-        'epsg_code=dt.attrs["stac_discovery"]["properties"]["proj:epsg"]',
+        # Drift (issue 14): from CPM 2.6.2 the product no longer states proj:epsg; the chapter
+        # reads the item's proj:code (or proj:epsg) instead, as chapter 01 teaches.
+        'epsg_code=crs_code(item).removeprefix("EPSG:")  # proj:code or proj:epsg',
         "for dimension_name in ds_sr10m.dims:",
         '"Dimension {name} has coordinates {coordinates}".format(',
         "name=dimension_name, coordinates=ds_sr10m.coords[dimension_name]",

@@ -113,7 +113,12 @@ def build_app(
     safe.setup(app)
     # GET also answers HEAD (aiohttp's allow_head), which fsspec uses for sizes. Stores of
     # every CPM version: objects.eodc.eu's layout below /objects, data.eodc.eu's below /data.
-    app.router.add_get(r"/{store:(?:objects|data)/[A-Za-z0-9_./\-]+?\.zarr}/{key:.*}", _zarr_object)
+    # A dated root serves only the stores its catalogue holds: a product the rolling archive
+    # has dropped answers 404, as its old href does live.
+    store = r"{store:(?:objects|data)/[A-Za-z0-9_./\-]+?\.zarr}/{key:.*}"
+    app.router.add_get(f"/{store}", _zarr_object)
+    dates = "|".join(re.escape(d) for d in settings.SUPPORTED_DATES)
+    app.router.add_get(f"/{{date:{dates}}}/{store}", _zarr_object)
     return app
 
 
@@ -199,6 +204,9 @@ async def _zarr_object(request: web.Request) -> web.Response:
     requested, key = info["store"], info["key"]
     product_id = requested.rsplit("/", 1)[-1].removesuffix(".zarr")
     record = catalog.get_product(product_id)
+    date = info.get("date", settings.TUTORIAL_DATE)
+    if record is not None and not catalog.held_on(record, date):
+        record = None
     if record is None or catalog.product_path(record) != requested or not is_store_key(key):
         raise web.HTTPNotFound(reason="No such object.")
     loop = asyncio.get_running_loop()

@@ -27,7 +27,7 @@ from typing import Any
 
 from pyproj import Transformer
 
-from . import settings, timefmt
+from . import timefmt
 from .errors import CatalogueError
 
 S2_L2A = "sentinel-2-l2a"
@@ -311,14 +311,10 @@ def product_path(record: ProductRecord) -> str:
 def product_href(record: ProductRecord, base_url: str) -> str:
     """Absolute URL of a product's Zarr store on the service at ``base_url``.
 
-    Stores do not depend on the catalogue date: a dated STAC root (``…/2026-11-29``) links to
-    the same stores as the root.
+    A dated STAC root (``…/2026-11-29``) links to stores below it, where only the products
+    its catalogue holds are served.
     """
-    root = base_url.rstrip("/")
-    head, _, last = root.rpartition("/")
-    if last in settings.SUPPORTED_DATES:
-        root = head
-    return f"{root}/{product_path(record)}"
+    return f"{base_url.rstrip('/')}/{product_path(record)}"
 
 
 def platform_code(platform: str) -> str:

@@ -28,6 +28,8 @@ import re
 import secrets
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ from typing import Any
 from aiohttp import web
 
 from . import settings, stac_routes
-from .catalog import footprint, get_product
+from .catalog import S2_L2A, ProductRecord, footprint, products_in
 from .errors import not_found
 from .origin import request_origin
 from .safe_archive import TARGET_BYTES, SafeArchive, default_cache_dir, quicklook_jpeg
@@ -50,12 +52,37 @@ ITEM_ID = settings.SAFE_ITEM_ID
 TOKEN_PATH = settings.TOKEN_PATH
 STAC_PREFIX = settings.SAFE_STAC_PREFIX
 PRODUCT_UUID = "74252cb9-3567-4a49-8892-40f3a80ac52e"
-"""The product's CDSE identifier, as the seed's printed download URL shows it."""
+"""The seed product's CDSE identifier, as the seed's printed download URL shows it."""
 QUICKLOOK_UUID = "c0a5d1e2-35f1-4f6b-9d6c-0b7f3f1e9a41"
-"""Identifier of the product's quicklook asset on the sample service (invented)."""
+"""Identifier of the seed product's quicklook asset on the sample service (invented)."""
 DOWNLOAD_PATH = f"/odata/v1/Products({PRODUCT_UUID})/$value"
+_UUID_NAMESPACE = uuid.UUID("6f1c1b0e-4f39-4c55-9d36-0c1d6b1e2a14")  # invented, fixed
+
+
+def product_uuid(product_id: str) -> str:
+    """The CDSE identifier of a product's SAFE: the published one for the seed's product,
+    a fixed invented one (UUID 5 of the name) for every other."""
+    if product_id == PRODUCT_ID:
+        return PRODUCT_UUID
+    return str(uuid.uuid5(_UUID_NAMESPACE, product_id))
+
+
+def quicklook_uuid(product_id: str) -> str:
+    """The identifier of a product's quicklook asset (invented, fixed)."""
+    if product_id == PRODUCT_ID:
+        return QUICKLOOK_UUID
+    return str(uuid.uuid5(_UUID_NAMESPACE, f"quicklook:{product_id}"))
+
+
+def _by_uuid(value: str, make: Callable[[str], str]) -> ProductRecord | None:
+    return next((r for r in _SAFE_RECORDS if make(r.id) == value.lower()), None)
+
+
 TOKEN_LIFETIME = 600  # seconds, as CDSE's access tokens
 _LICENCE = "https://sentinel.esa.int/documents/247904/690755/Sentinel_Data_Legal_Notice"
+
+_SAFE_RECORDS = tuple(products_in(S2_L2A))
+"""Every Sentinel-2 L2A product of the sample catalogue, of every date."""
 
 _PRODUCTS_VALUE = re.compile(r"^Products\(([0-9a-fA-F-]{36})\)/\$value$")
 _ASSETS_VALUE = re.compile(r"^Assets\(([0-9a-fA-F-]{36})\)/\$value$")
@@ -67,10 +94,10 @@ class _State:
 
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    archive: SafeArchive | None = None
+    archives: dict[str, SafeArchive] = field(default_factory=dict)  # by product id
     cache_dir: Path | None = None
     target_bytes: int | None = None
-    quicklook: bytes | None = None
+    quicklooks: dict[str, bytes] = field(default_factory=dict)  # by product id
 
 
 STATE = web.AppKey("safe_state", _State)
@@ -92,16 +119,15 @@ def setup(
     app.router.add_get("/odata/v1/{entity:.*}", stac_routes.json_errors(download))
 
 
-def _archive(app: web.Application) -> SafeArchive:
+def _archive(app: web.Application, record: ProductRecord) -> SafeArchive:
     state = app[STATE]
     with state.lock:
-        if state.archive is None:
-            record = get_product(PRODUCT_ID)
-            assert record is not None, f"{PRODUCT_ID} is missing from the catalogue"
-            state.archive = SafeArchive(
+        archive = state.archives.get(record.id)
+        if archive is None:
+            archive = state.archives[record.id] = SafeArchive(
                 record, state.cache_dir or default_cache_dir(), state.target_bytes or TARGET_BYTES
             )
-        return state.archive
+        return archive
 
 
 # --- token --------------------------------------------------------------------------------------
@@ -169,8 +195,8 @@ def _collections(root: str) -> list[dict[str, Any]]:
             "id": COLLECTION_ID,
             "stac_version": "1.0.0",
             "title": "Sentinel-2",
-            "description": "Sentinel-2 MSI products in SAFE format (sample replica: the one "
-            "Level-2A product the book compares with EOPF Zarr).",
+            "description": "Sentinel-2 MSI products in SAFE format (sample replica: the "
+            "Level-2A products of the EOPF sample catalogue, of every date).",
             "license": "proprietary",
             "keywords": ["Sentinel-2", "MSI", "SAFE", "Copernicus"],
             "providers": [
@@ -202,6 +228,7 @@ def _item(entry: Entry, root: str) -> dict[str, Any]:
     bbox, geometry = footprint(record)
     collection_href = f"{root}/collections/{COLLECTION_ID}"
     day = record.start_datetime[:10].replace("-", "/")
+    item_id = entry.id
     return {
         "type": "Feature",
         "stac_version": "1.0.0",
@@ -210,7 +237,7 @@ def _item(entry: Entry, root: str) -> dict[str, Any]:
             "https://stac-extensions.github.io/sat/v1.0.0/schema.json",
             "https://stac-extensions.github.io/alternate-assets/v1.1.0/schema.json",
         ],
-        "id": ITEM_ID,
+        "id": item_id,
         "collection": COLLECTION_ID,
         "bbox": bbox,
         "geometry": geometry,
@@ -231,26 +258,26 @@ def _item(entry: Entry, root: str) -> dict[str, Any]:
             "sat:orbit_state": "descending",
         },
         "links": [
-            _link("self", f"{collection_href}/items/{ITEM_ID}", "application/geo+json"),
+            _link("self", f"{collection_href}/items/{item_id}", "application/geo+json"),
             _link("parent", collection_href),
             _link("collection", collection_href),
             _link("root", f"{root}/"),
         ],
         "assets": {
             "QUICKLOOK": {
-                "href": f"{root}/odata/v1/Assets({QUICKLOOK_UUID})/$value",
+                "href": f"{root}/odata/v1/Assets({quicklook_uuid(record.id)})/$value",
                 "type": "image/jpeg",
                 "title": "QUICKLOOK",
                 "roles": ["thumbnail"],
             },
             "PRODUCT": {
-                "href": f"{root}/odata/v1/Products({PRODUCT_UUID})/$value",
+                "href": f"{root}/odata/v1/Products({product_uuid(record.id)})/$value",
                 "type": "application/octet-stream",
                 "title": "Product",
                 "roles": ["data", "metadata", "archive"],
                 "alternate": {
                     "s3": {
-                        "href": f"/eodata/Sentinel-2/MSI/L2A/{day}/{ITEM_ID}",
+                        "href": f"/eodata/Sentinel-2/MSI/L2A/{day}/{item_id}",
                         "storage:platform": "CREODIAS",
                     }
                 },
@@ -263,8 +290,8 @@ SAFE_CATALOGUE = Catalogue(
     landing={
         "id": "cdse-stac-sample",
         "title": "Copernicus Data Space Ecosystem STAC (sample replica)",
-        "description": "A local replica of the CDSE STAC catalogue holding the one SAFE "
-        "product the book downloads. Pixel values in the archive are synthetic.",
+        "description": "A local replica of the CDSE STAC catalogue holding the SAFE products "
+        "of the sample catalogue (CDSE keeps its whole archive). Pixel values are synthetic.",
         "stac_version": "1.0.0",
         "conformsTo": [
             "https://api.stacspec.org/v1.0.0/core",
@@ -276,12 +303,13 @@ SAFE_CATALOGUE = Catalogue(
         ],
     },
     collections=_collections,
-    entries=(Entry(ITEM_ID, COLLECTION_ID, get_product(PRODUCT_ID)),),
+    entries=tuple(Entry(f"{r.id}.SAFE", COLLECTION_ID, r) for r in _SAFE_RECORDS),
     build_item=_item,
     search_parameters=("ids", "collections", "limit", "token"),
     items_parameters=("limit", "token"),
 )
-"""The legacy CDSE catalogue the seed searched: one collection, the one SAFE product."""
+"""The legacy CDSE catalogue the seed searched: one collection, a SAFE for every L2A product
+of the sample catalogue (CDSE's archive does not roll: products of every date stay)."""
 
 
 # --- OData: redirect, download, quicklook ---------------------------------------------------------
@@ -291,27 +319,30 @@ async def catalogue_odata(request: web.Request) -> web.StreamResponse:
     """The catalogue's OData links: ``Products(...)/$value`` redirects to the download service."""
     entity = request.match_info["entity"]
     product = _PRODUCTS_VALUE.match(entity)
-    if product and product.group(1).lower() == PRODUCT_UUID:
-        raise web.HTTPFound(f"{request_origin(request)}{DOWNLOAD_PATH}")
+    if product and _by_uuid(product.group(1), product_uuid) is not None:
+        uuid_text = product.group(1).lower()
+        raise web.HTTPFound(f"{request_origin(request)}/odata/v1/Products({uuid_text})/$value")
     quicklook = _ASSETS_VALUE.match(entity)
-    if quicklook and quicklook.group(1).lower() == QUICKLOOK_UUID:
-        return web.Response(body=await _quicklook(request.app), content_type="image/jpeg")
+    record = _by_uuid(quicklook.group(1), quicklook_uuid) if quicklook else None
+    if record is not None:
+        return web.Response(body=await _quicklook(request.app, record), content_type="image/jpeg")
     raise not_found(f"No product or asset at {entity}.")
 
 
-async def _quicklook(app: web.Application) -> bytes:
+async def _quicklook(app: web.Application, record: ProductRecord) -> bytes:
     state = app[STATE]
-    if state.quicklook is None:
+    if record.id not in state.quicklooks:
         loop = asyncio.get_running_loop()
-        state.quicklook = await loop.run_in_executor(None, quicklook_jpeg, get_product(PRODUCT_ID))
-    return state.quicklook
+        state.quicklooks[record.id] = await loop.run_in_executor(None, quicklook_jpeg, record)
+    return state.quicklooks[record.id]
 
 
 async def download(request: web.Request) -> web.StreamResponse:
     """The download service: the whole SAFE zip, for a valid bearer token only."""
     entity = request.match_info["entity"]
     product = _PRODUCTS_VALUE.match(entity)
-    if not product or product.group(1).lower() != PRODUCT_UUID:
+    record = _by_uuid(product.group(1), product_uuid) if product else None
+    if record is None:
         raise not_found(f"No product at {entity}.")
     if not _authorised(request):
         return web.json_response(
@@ -319,7 +350,7 @@ async def download(request: web.Request) -> web.StreamResponse:
             status=401,
             headers={"WWW-Authenticate": "Bearer"},
         )
-    archive = _archive(request.app)
+    archive = _archive(request.app, record)
     path = await asyncio.get_running_loop().run_in_executor(None, archive.ensure)
     return web.FileResponse(
         path,

@@ -110,7 +110,12 @@ _DETECTOR_WIDTH = _SWATH_WIDTH / 12
 # its top-left corner is outside the swath (no data), as in the real product.
 _S2_WEST_EDGE = {
     (32626, 95): (399_960.0, 4_555_020.0),
-    (32635, 51): (460_000.0, 7_900_020.0),
+}
+# Two points (UTM metres) on the *eastern* swath edge, which also fix its direction: the
+# tutorial's T35WMU of 2025-06-05 holds data only in the tile's north-west corner, west of
+# the line from (400000, 7823000) to (453000, 7900000) (the tutorial's published render).
+_S2_EAST_EDGE = {
+    (32635, 51): ((400_000.0, 7_823_000.0), (453_000.0, 7_900_000.0)),
 }
 _CLOUD_SOFTNESS = 0.4  # width (in sigmas of the cloud field) of a cloud's edge
 _CLOUD_TEXTURE = 0.02
@@ -165,6 +170,15 @@ class S2Scene(RecordLand):
         # (about 13 degrees at 41 N, 28 at 70 N; +1.5 for the Earth's rotation).
         self.tilt = math.asin(_COS_INCLINATION / math.cos(math.radians(self.centre_lat)))
         self.tilt += math.radians(1.5)
+        self.edge_tilt = self.tilt
+        east = _S2_EAST_EDGE.get((record.epsg, record.relative_orbit))
+        if east is not None:  # the western edge, one swath width west of the eastern one
+            (x1, y1), (x2, y2) = east
+            self.edge_tilt = math.atan2(x2 - x1, y2 - y1)
+            self.edge = (
+                x2 - _SWATH_WIDTH * math.cos(self.edge_tilt),
+                y2 + _SWATH_WIDTH * math.sin(self.edge_tilt),
+            )
         self.arctic = self.centre_lat > 60
         self._lock = threading.Lock()
         self._fields: OrderedDict = OrderedDict()
@@ -198,8 +212,8 @@ class S2Scene(RecordLand):
         if self.edge is None:
             return None
         xe, ye = self.edge
-        ux = ((xs - xe) * math.cos(self.tilt)).astype(F32)
-        uy = (-(ys - ye) * math.sin(self.tilt)).astype(F32)
+        ux = ((xs - xe) * math.cos(self.edge_tilt)).astype(F32)
+        uy = (-(ys - ye) * math.sin(self.edge_tilt)).astype(F32)
         return uy[:, None] + ux[None, :]
 
     # --- coarse fields on world-aligned nodes -------------------------------

@@ -9,6 +9,7 @@ the quality flags: the land products are valid over clear land only, fill values
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -153,6 +154,24 @@ class LfrScene(RecordLand):
         self._lock = threading.Lock()
         self._fields: OrderedDict = OrderedDict()
 
+    @functools.cached_property
+    def cloud_start(self) -> float:
+        """Where cloud opacity starts rising: 0.55, or what gives the record's cloud cover.
+
+        With ``cloud_cover`` in the record, the cloud field is sampled on a 64 x 64 grid of the
+        swath (texture included) and the quantile puts that share of pixels at or above the
+        opacity counted as cloud.
+        """
+        if self.record.cloud_cover is None:
+            return 0.55
+        r = np.linspace(0, self.rows - 1, 64).astype(int)
+        c = np.linspace(0, self.cols - 1, 64).astype(int)
+        lon, lat = self.lonlat(r, c)
+        sky = fine(r, c, 1, seed_of("lfr-sky", self.record.id) % 9973 + 1000, -1.0)
+        field = fbm(lon, lat, 4.0, 0.05, self.sky_seed) + F32(0.4) * sky
+        share = self.record.cloud_cover / 100
+        return float(np.quantile(field, 1 - share)) - CLOUDY * 0.35
+
     def lonlat(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Lon/lat (degrees) of image rows x cols (1-D indices): great circles between corners."""
         t = (np.asarray(rows, dtype=np.float64) / (self.rows - 1))[:, None]
@@ -185,7 +204,7 @@ class LfrScene(RecordLand):
         sky = fine(r, c, 1, seed_of("lfr-sky", self.record.id) % 9973 + 1000, -1.0)
         land = (upsample(self.land.fraction(lon, lat), fy, fx) + F32(0.06) * ground) > 0.5
         cloud = upsample(fbm(lon, lat, 4.0, 0.05, self.sky_seed), fy, fx) + F32(0.4) * sky
-        alpha = np.broadcast_to(ramp(cloud, 0.55, 0.35), land.shape)
+        alpha = np.broadcast_to(ramp(cloud, self.cloud_start, 0.35), land.shape)
         veg = np.clip(
             F32(0.5)
             + F32(0.3) * upsample(fbm(lon, lat, 3.0, 0.05, self.ground_seed), fy, fx)
