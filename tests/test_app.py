@@ -19,9 +19,13 @@ import xarray as xr
 from aiohttp import web
 from pystac_client import Client
 
-from helpers.sample_service import catalog
+from helpers.sample_service import catalog, settings
 from helpers.sample_service.app import SERVER_HEADER, is_store_key
 from helpers.sample_service.launcher import ThreadedServer
+
+TUTORIAL_DATE = settings.TUTORIAL_DATE
+TUTORIAL_PRODUCTS = catalog.products_on(TUTORIAL_DATE)
+"""The root serves the catalogue of the tutorial's date (test_dated_catalogue.py: the others)."""
 
 S2 = catalog.get_product("S2B_MSIL2A_20250522T125039_N0511_R095_T26TML_20250522T133252")
 CHUNK = bytes(range(256)) * 4  # 1024 bytes with distinguishable offsets
@@ -261,7 +265,7 @@ def test_fault_hook_sees_every_request_and_can_answer_for_the_service() -> None:
 def test_every_product_opens_with_its_asset_kwargs(sample_service_url: str) -> None:
     """Structure only: opening reads metadata and coordinates, never whole bands."""
     client = Client.open(sample_service_url)
-    for record in catalog.PRODUCTS:
+    for record in TUTORIAL_PRODUCTS:
         item = client.get_collection(record.collection).get_item(record.id)
         product = item.assets["product"]
         tree = xr.open_datatree(product.href, **product.extra_fields["xarray:open_datatree_kwargs"])

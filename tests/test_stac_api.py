@@ -27,6 +27,10 @@ from pystac.validation.local_validator import get_local_schema_cache
 from pystac_client import Client
 
 from helpers.sample_service import catalog, stac_api, stac_items
+from helpers.sample_service.settings import TUTORIAL_DATE
+
+TUTORIAL_PRODUCTS = catalog.products_on(TUTORIAL_DATE)
+"""The root serves the catalogue of the tutorial's date (test_dated_catalogue.py: the others)."""
 
 S2_ITEM = "S2B_MSIL2A_20250522T125039_N0511_R095_T26TML_20250522T133252"
 S2_ITEM_TCI = "S2A_MSIL2A_20250605T104701_N0511_R051_T35WMU_20250605T125416"
@@ -92,7 +96,7 @@ def ids_of(search: Any) -> list[str]:
 
 def api_order(collection_id: str) -> list[str]:
     """Ids of a collection in the API's order: newest first, then by id descending (as pgstac)."""
-    records = catalog.products_in(collection_id)
+    records = catalog.products_in(collection_id, TUTORIAL_DATE)
     return [r.id for r in sorted(records, key=lambda r: (r.start_datetime, r.id), reverse=True)]
 
 
@@ -158,7 +162,7 @@ def test_client_gets_the_tutorial_collections_and_items(client: Client) -> None:
 def test_every_item_is_valid_stac_and_points_at_this_service(
     sample_service_url: str, validators: dict[str, jsonschema.Draft7Validator]
 ) -> None:
-    for record in catalog.PRODUCTS:
+    for record in TUTORIAL_PRODUCTS:
         status, data = http_json(
             f"{sample_service_url}collections/{record.collection}/items/{record.id}"
         )
@@ -230,7 +234,7 @@ def test_search_by_bbox_finds_the_tiles_it_touches(client: Client) -> None:
     # A box inside tile T26TML (Azores), away from its neighbour T26TNL.
     found = ids_of(client.search(collections=["sentinel-2-l2a"], bbox=[-28.0, 40.7, -27.6, 41.2]))
     assert sorted(found) == sorted(
-        r.id for r in catalog.products_in("sentinel-2-l2a") if r.mgrs_tile == "26TML"
+        r.id for r in catalog.products_in("sentinel-2-l2a", TUTORIAL_DATE) if r.mgrs_tile == "26TML"
     )
     assert ids_of(client.search(bbox=[10.0, 10.0, 11.0, 11.0])) == []
 
@@ -274,7 +278,9 @@ def test_search_by_intersects_uses_the_real_footprint(client: Client) -> None:
     hole = [[-29, 40], [-26.5, 40], [-26.5, 42], [-29, 42], [-29, 40]]
     with_hole = {"type": "Polygon", "coordinates": [ring, hole]}
     without = {"type": "Polygon", "coordinates": [ring]}
-    tml = {r.id for r in catalog.products_in("sentinel-2-l2a") if r.mgrs_tile == "26TML"}
+    tml = {
+        r.id for r in catalog.products_in("sentinel-2-l2a", TUTORIAL_DATE) if r.mgrs_tile == "26TML"
+    }
     assert tml.isdisjoint(ids_of(client.search(intersects=with_hole)))
     assert tml <= set(ids_of(client.search(intersects=without)))
     # A query polygon inside the footprint (the footprint encloses the query) finds it too.
@@ -286,11 +292,11 @@ def test_search_by_intersects_uses_the_real_footprint(client: Client) -> None:
 def test_paging_through_small_pages_returns_every_item_once(client: Client, method: str) -> None:
     search = client.search(limit=3, method=method)
     pages = list(search.pages())
-    assert len(pages) == -(-len(catalog.PRODUCTS) // 3)
+    assert len(pages) == -(-len(TUTORIAL_PRODUCTS) // 3)
     assert all(len(page.items) <= 3 for page in pages)
     found = [item.id for page in pages for item in page.items]
-    assert sorted(found) == sorted(r.id for r in catalog.PRODUCTS)
-    assert search.matched() == len(catalog.PRODUCTS)
+    assert sorted(found) == sorted(r.id for r in TUTORIAL_PRODUCTS)
+    assert search.matched() == len(TUTORIAL_PRODUCTS)
 
 
 def test_collection_items_endpoint_pages_with_next_links(sample_service_url: str) -> None:
@@ -321,7 +327,7 @@ def test_post_next_link_repeats_the_body_with_a_token(sample_service_url: str) -
 
 
 def test_query_sortby_and_cql2_filter_on_cloud_cover(client: Client) -> None:
-    s2 = catalog.products_in("sentinel-2-l2a")
+    s2 = catalog.products_in("sentinel-2-l2a", TUTORIAL_DATE)
     clear = {r.id for r in s2 if r.cloud_cover < 50}
     assert (
         set(
