@@ -54,7 +54,7 @@ browser-test: book
 	CHROMIUM_PATH="$$(tests/browser/ensure_chromium.sh)" \
 	  $(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
-## make serve: run the sample service in the foreground (PORT=8765 by default).
+## make serve: run the sample service in the foreground (EOPF_SAMPLE_PORT, 8765 by default).
 serve: $(STAMP)
 	$(BIN)/python -m helpers.sample_service
 

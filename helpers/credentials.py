@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from .data_source import is_sample, stac_root_url
+from . import data_source
 from .errors import EOPFBookError, MissingCredentialsError
 from .sample_service import settings
 
@@ -63,8 +63,8 @@ def cdse_access() -> CdseAccess:
     them this raises :class:`MissingCredentialsError`, one line naming both. In sample mode those
     variables are ignored, so a real password is never sent to the local replica.
     """
-    if is_sample():
-        root = stac_root_url().rstrip("/")
+    if data_source.is_sample():
+        root = data_source.stac_root_url().rstrip("/")
         return CdseAccess(
             token_url=f"{root}{settings.TOKEN_PATH}",
             stac_url=f"{root}{settings.SAFE_STAC_PREFIX}/",
