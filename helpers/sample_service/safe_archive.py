@@ -46,6 +46,7 @@ import numpy as np
 import PIL
 from PIL import Image
 
+from . import safe_documents as docs
 from . import safe_metadata as meta
 from .cache import content_digest
 from .catalog import ProductRecord
@@ -70,7 +71,15 @@ def content_version() -> str:
     process runs.
     """
     return content_digest(
-        ("safe_archive.py", "safe_metadata.py", "catalog.py", "solar.py", "timefmt.py"),
+        (
+            "safe_archive.py",
+            "safe_metadata.py",
+            "safe_documents.py",
+            "safe_names.py",
+            "catalog.py",
+            "solar.py",
+            "timefmt.py",
+        ),
         ("scenes/*.py", "templates/safe/*.json", "templates/catalogue/*.json"),
         f"numpy {np.__version__} pillow {PIL.__version__}",
     )
@@ -204,19 +213,19 @@ class SafeArchive:
             if kind == "product_metadata":
                 data = meta.product_metadata(self.record, names, image_files, nodata)
             elif kind == "inspire":
-                data = meta.inspire(self.record, names)
+                data = docs.inspire(self.record, names)
             elif kind == "html":
-                data = meta.html_index(names)
+                data = docs.html_index(names)
             elif kind == "html_xsl":
-                data = meta.html_stylesheet()
+                data = docs.html_stylesheet()
             elif kind == "datastrip_metadata":
-                data = meta.datastrip_metadata(names, obj["template_size"])
+                data = docs.datastrip_metadata(names, obj["template_size"])
             elif kind == "tile_metadata":
                 data = meta.tile_metadata(self.record, names, mask_files, nodata)
             elif kind == "qi_report":
                 report = path.rsplit("/", 1)[-1].removesuffix(".xml")
                 scope = names.datastrip if obj["container"] == "datastrip_qi" else names.granule
-                data = meta.qi_report(names, report, scope)
+                data = docs.qi_report(names, report, scope)
             elif kind == "tci60":
                 data = _jp2(self.tci_60m)
             elif kind == "preview":

@@ -25,11 +25,9 @@ from helpers.errors import (
     InterruptedDownloadError,
     MissingCredentialsError,
     PortInUseError,
-    ProductGoneError,
     ServiceUnreachableError,
     UnknownCollectionError,
     UnknownItemError,
-    open_product,
 )
 from helpers.sample_service import catalog, faults
 from helpers.sample_service.cache import ChunkCache
@@ -96,26 +94,6 @@ def test_unreachable_stac_url_names_it_and_suggests_unsetting_it(
         with pytest.raises(ServiceUnreachableError) as caught:
             data_source.check_stac_api(silent_url, timeout=0.5)
     assert one_line(caught.value).startswith(f"Cannot reach {silent_url}: no answer within 0.5 s")
-
-
-def test_a_product_gone_from_the_rolling_archive_is_one_line() -> None:
-    # The catalogue still lists the item; the product's store answers 404 for every key.
-    with ThreadedServer(stores=lambda product_id: None) as server:
-        item = Client.open(server.url).get_collection("sentinel-2-l2a").get_item(S2_ITEM)
-        asset = item.assets["product"]
-        with pytest.raises(FileNotFoundError):  # what the plain call gives: why the helper
-            xr.open_datatree(asset.href, **asset.extra_fields["xarray:open_datatree_kwargs"])
-        with pytest.raises(ProductGoneError) as caught:
-            open_product(asset)
-    message = one_line(caught.value)
-    assert f"The product of item '{S2_ITEM}' is no longer at {asset.href} (HTTP 404)" in message
-    assert "client.search(collections=['sentinel-2-l2a']" in message
-
-
-def test_open_product_opens_a_product_that_is_there(sample_service_url: str) -> None:
-    item = Client.open(sample_service_url).get_collection("sentinel-2-l2a").get_item(S2_ITEM)
-    tree = open_product(item.assets["product"])
-    assert "/measurements/reflectance/r10m" in tree.groups
 
 
 def test_missing_credentials_name_both_variables(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,7 +35,7 @@ from helpers.sample_service.catalog import get_product
 from helpers.sample_service.safe_archive import TCI_60M, SafeArchive
 
 SMALL = 12_000_000
-CHAPTER = Path(__file__).resolve().parents[1] / "book" / "06_safe_vs_zarr.md"
+CHAPTER = Path(__file__).resolve().parents[2] / "book" / "06_safe_vs_zarr.md"
 TCI_XPATH = f".//dataObject[@ID='{TCI_60M}']/byteStream/fileLocation"
 GOOD_FORM = {
     "client_id": "cdse-public",

@@ -23,7 +23,7 @@ from helpers.errors import PortInUseError
 from helpers.sample_service import launcher
 from helpers.sample_service.launcher import ThreadedServer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -173,7 +173,8 @@ def test_serve_on_a_busy_port_says_so_in_one_line() -> None:
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert lines == [
-        f"Port {port} is already in use; choose another one, e.g. EOPF_SAMPLE_PORT={port + 1} make serve"
+        f"Port {port} is already in use; choose another one, "
+        f"e.g. EOPF_SAMPLE_PORT={port + 1} make serve"
     ]
 
 
