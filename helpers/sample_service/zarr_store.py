@@ -4,7 +4,7 @@ Why this module exists: the HTTP app serves ``<product>.zarr/<key>``; this
 module answers for the key. Metadata keys come from the product's consolidated
 metadata (`products`); chunk keys are generated on request from the product's
 scene (`scenes`), encoded with the array's own codec, and kept in the on-disk
-`ChunkCache`, so a product is never materialised as a whole and every request
+`VerifiedCache`, so a product is never materialised as a whole and every request
 for a chunk returns identical bytes.
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 from zarr.util import json_dumps
 
 from . import products, scenes
-from .cache import ChunkCache, content_digest, default_cache_root
+from .cache import VerifiedCache, content_digest, default_cache_root
 from .catalog import ProductRecord, get_product
 
 _INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
@@ -42,7 +42,7 @@ def _generator_version(record: ProductRecord) -> str:
 class ProductStore:
     """The read-only Zarr v2 store of one sample product."""
 
-    def __init__(self, record: ProductRecord, cache: ChunkCache) -> None:
+    def __init__(self, record: ProductRecord, cache: VerifiedCache) -> None:
         self.record = record
         self._cache = cache
         self._version = _generator_version(record)
@@ -132,5 +132,5 @@ def open_store(product_id: str) -> ProductStore | None:
     with _stores_lock:
         store = _stores.get(product_id)
         if store is None:
-            store = _stores[product_id] = ProductStore(record, ChunkCache(default_cache_root()))
+            store = _stores[product_id] = ProductStore(record, VerifiedCache(default_cache_root()))
         return store

@@ -30,7 +30,7 @@ from helpers.errors import (
     UnknownItemError,
 )
 from helpers.sample_service import catalog, faults
-from helpers.sample_service.cache import ChunkCache
+from helpers.sample_service.cache import VerifiedCache
 from helpers.sample_service.launcher import ThreadedServer
 from helpers.sample_service.zarr_store import ProductStore
 
@@ -135,7 +135,7 @@ def test_port_in_use_says_which_and_what_to_do(monkeypatch: pytest.MonkeyPatch) 
 def test_a_corrupt_cache_entry_is_detected_regenerated_and_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = ProductStore(catalog.get_product(S2_ITEM), ChunkCache(tmp_path))
+    store = ProductStore(catalog.get_product(S2_ITEM), VerifiedCache(tmp_path))
     key = f"{B01_60M}/0.0"
     original = store.get(key)
     (entry,) = [p for p in tmp_path.rglob("*") if p.is_file()]
@@ -144,7 +144,7 @@ def test_a_corrupt_cache_entry_is_detected_regenerated_and_logged(
     entry.write_bytes(bytes(damaged))
 
     with caplog.at_level(logging.WARNING, logger="helpers.sample_service"):
-        again = ProductStore(catalog.get_product(S2_ITEM), ChunkCache(tmp_path)).get(key)
+        again = ProductStore(catalog.get_product(S2_ITEM), VerifiedCache(tmp_path)).get(key)
     assert again == original
     assert entry.read_bytes() != bytes(damaged)  # the entry was rewritten
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

@@ -99,8 +99,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[SafeArchive, di
 
 
 def _copy_cache(archive: SafeArchive, directory: Path) -> None:
-    for path in (archive.path, archive.sidecar):
-        shutil.copy2(path, directory / path.name)
+    shutil.copy2(archive.path, directory / archive.path.name)
 
 
 @pytest.fixture(scope="module")
@@ -257,8 +256,9 @@ def test_the_service_app_has_the_safe_routes(sample_service_url: str) -> None:
 
 
 def test_download_is_the_cached_archive(archive: Path, safe_cache: Path) -> None:
-    cached = safe_cache / f"{safe.ITEM_ID}.zip"
-    assert archive.read_bytes() == cached.read_bytes()
+    cached = SafeArchive(get_product(safe.PRODUCT_ID), safe_cache, target_bytes=SMALL).ensure()
+    assert cached.path.parent == safe_cache and cached.offset > 0  # the cache's entry format
+    assert archive.read_bytes() == cached.read()
     assert abs(archive.stat().st_size - SMALL) < 0.02 * SMALL  # the coverage fraction was solved
 
 
@@ -338,7 +338,7 @@ def built(
     return SafeArchive(archive.record, tmp_path, target_bytes=SMALL)
 
 
-@pytest.mark.parametrize("damage", ["flip-a-byte", "truncate", "drop-sidecar"])
+@pytest.mark.parametrize("damage", ["flip-a-byte", "truncate", "break-the-header"])
 def test_corrupt_cache_is_detected_and_rebuilt(
     built: SafeArchive, damage: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -350,17 +350,16 @@ def test_corrupt_cache_is_detected_and_rebuilt(
     elif damage == "truncate":
         built.path.write_bytes(good[: len(good) // 3])
     else:
-        built.sidecar.unlink()
+        built.path.write_bytes(b"NOTANENTRY" + good[10:])
     fresh = SafeArchive(built.record, built.cache_dir, target_bytes=SMALL)  # no memo of checks
-    assert fresh.sidecar.exists() == (damage != "drop-sidecar")
     with caplog.at_level(logging.WARNING, logger="helpers.sample_service"):
-        path = fresh.ensure()
+        path = fresh.ensure().path
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "Corrupt sample SAFE archive" in warnings[0].getMessage()
     assert "\n" not in warnings[0].getMessage()
     assert path.read_bytes() == good  # deterministic rebuild
-    assert not list(built.cache_dir.glob(".building-*"))
+    assert not list(built.cache_dir.glob(".building-*")) + list(built.cache_dir.glob(".tmp-*"))
 
 
 def test_intact_cache_is_reused(built: SafeArchive, caplog: pytest.LogCaptureFixture) -> None:
