@@ -50,8 +50,8 @@ class ProductStore:
         meta = self._zmetadata["metadata"]
         self._specs = products.array_specs(self._zmetadata)
         # Every metadata document, serialised once, as zarr itself writes them.
-        self._documents: dict[str, bytes] = {key: json_dumps(value) for key, value in meta.items()}
-        self._documents[".zmetadata"] = json_dumps(self._zmetadata)
+        self._documents = {key: encode_metadata(value) for key, value in meta.items()}
+        self._documents[".zmetadata"] = encode_metadata(self._zmetadata)
         self._groups = sorted(
             key[: -len(".zgroup")].rstrip("/") for key in meta if key.endswith(".zgroup")
         )
@@ -105,19 +105,31 @@ class ProductStore:
         return index
 
     def _encode(self, spec: products.ArraySpec, index: tuple[int, ...]) -> bytes:
-        values = scenes.chunk_values(self.record, spec, index)
-        if values.shape != spec.chunks:
-            # zarr v2 stores edge chunks whole; the part past the array's end
-            # holds the fill value (zeros when there is none).
-            fill = 0 if spec.fill_value is None else spec.fill_value
-            padded = np.full(spec.chunks, fill, dtype=spec.dtype)
-            padded[tuple(slice(0, n) for n in values.shape)] = values
-            values = padded
-        chunk = np.ascontiguousarray(values, dtype=spec.dtype)
-        if spec.compressor is None:
-            return chunk.tobytes()
-        # The array itself, not its bytes: Blosc shuffles by the item size, as zarr does.
-        return bytes(numcodecs.get_codec(dict(spec.compressor)).encode(chunk))
+        return encode_chunk(spec, scenes.chunk_values(self.record, spec, index))
+
+
+# --- Encoding: the two places that depend on the Zarr format version --------------------------
+
+
+def encode_metadata(document: dict[str, Any]) -> bytes:
+    """A metadata document (``.zarray``, ``.zattrs``, ``.zmetadata``...) as zarr writes it."""
+    return json_dumps(document)
+
+
+def encode_chunk(spec: products.ArraySpec, values: np.ndarray) -> bytes:
+    """The stored bytes of one chunk of ``spec`` holding ``values`` (edge chunks padded)."""
+    if values.shape != spec.chunks:
+        # zarr v2 stores edge chunks whole; the part past the array's end
+        # holds the fill value (zeros when there is none).
+        fill = 0 if spec.fill_value is None else spec.fill_value
+        padded = np.full(spec.chunks, fill, dtype=spec.dtype)
+        padded[tuple(slice(0, n) for n in values.shape)] = values
+        values = padded
+    chunk = np.ascontiguousarray(values, dtype=spec.dtype)
+    if spec.compressor is None:
+        return chunk.tobytes()
+    # The array itself, not its bytes: Blosc shuffles by the item size, as zarr does.
+    return bytes(numcodecs.get_codec(dict(spec.compressor)).encode(chunk))
 
 
 _stores: dict[str, ProductStore] = {}
