@@ -28,8 +28,7 @@ from aiohttp import web
 from PIL import Image
 from pystac_client import Client
 
-from helpers import credentials
-from helpers.errors import InterruptedDownloadError, MissingCredentialsError
+from helpers.errors import InterruptedDownloadError
 from helpers.sample_service import safe
 from helpers.sample_service.catalog import get_product
 from helpers.sample_service.safe_archive import TCI_60M, SafeArchive
@@ -430,62 +429,3 @@ def test_interrupted_download_leaves_no_file_to_trust(flaky_url: str, tmp_path: 
     assert received == 4_000_000
     assert [p.name for p in tmp_path.iterdir()] == ["product.zip"]
     assert destination.stat().st_size == 4_000_000
-
-
-# --- reader-facing credentials helper -------------------------------------------------------------
-
-
-def test_live_mode_without_credentials_names_both_variables(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("EOPF_STAC_URL", "https://stac.core.eopf.eodc.eu/")
-    monkeypatch.delenv("CDSE_USERNAME", raising=False)
-    monkeypatch.setenv("CDSE_PASSWORD", "secret")
-    with pytest.raises(MissingCredentialsError) as caught:
-        credentials.cdse_access()
-    message = str(caught.value)
-    assert "CDSE_USERNAME" in message and "CDSE_PASSWORD" in message
-    assert "\n" not in message
-
-
-def test_live_mode_uses_the_real_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EOPF_STAC_URL", "https://stac.core.eopf.eodc.eu/")
-    monkeypatch.setenv("CDSE_USERNAME", "reader@example.org")
-    monkeypatch.setenv("CDSE_PASSWORD", "secret")
-    access = credentials.cdse_access()
-    assert access.token_url.startswith("https://identity.dataspace.copernicus.eu/")
-    assert access.stac_url.startswith("https://stac.dataspace.copernicus.eu/")
-    assert (access.username, access.password, access.sample) == (
-        "reader@example.org",
-        "secret",
-        False,
-    )
-    assert "secret" not in repr(access)
-
-
-def test_sample_mode_uses_the_sample_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    import helpers.data_source as data_source
-
-    monkeypatch.delenv("EOPF_STAC_URL", raising=False)
-    monkeypatch.setenv("CDSE_USERNAME", "reader@example.org")  # ignored on the sample service
-    monkeypatch.setattr(data_source, "stac_root_url", lambda: "http://127.0.0.1:9/")
-    access = credentials.cdse_access()
-    assert access.sample
-    assert access.username == safe.SAMPLE_USERNAME
-    assert access.token_url == "http://127.0.0.1:9" + safe.TOKEN_PATH
-    assert access.stac_url == "http://127.0.0.1:9/safe-stac/"
-
-
-def test_refused_token_is_one_line(safe_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import helpers.data_source as data_source
-
-    monkeypatch.delenv("EOPF_STAC_URL", raising=False)
-    monkeypatch.setattr(data_source, "stac_root_url", lambda: safe_url)
-    access = credentials.cdse_access()
-    refused = requests.post(access.token_url, data={**GOOD_FORM, "password": "x"}, timeout=30)
-    with pytest.raises(credentials.CredentialsRefusedError) as caught:
-        credentials.access_token(refused, access)
-    assert "Invalid user credentials" in str(caught.value)
-    assert "\n" not in str(caught.value)
-    accepted = requests.post(access.token_url, data=GOOD_FORM, timeout=30)
-    assert len(credentials.access_token(accepted, access)) > 20
