@@ -40,7 +40,8 @@ def one_line_errors(
         sys.__excepthook__(kind, error, trace)
 
 
-sys.excepthook = one_line_errors
+if __name__ == "__main__":  # the entry script only: importing it changes nothing
+    sys.excepthook = one_line_errors
 
 from aiohttp import web  # noqa: E402  (after the hook: these imports load the catalogue)
 
