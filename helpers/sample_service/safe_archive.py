@@ -166,22 +166,11 @@ class SafeArchive:
         self.cache_dir = Path(cache_dir)
         self.target_bytes = target_bytes
         self._cache = VerifiedCache(self.cache_dir)
-
-    # --- where ------------------------------------------------------------------------------
-
-    @property
-    def filename(self) -> str:
+        self.filename = f"{self.names.safe}.zip"
         """The name a download gets: ``<product>.SAFE.zip``."""
-        return f"{self.names.safe}.zip"
-
-    @property
-    def slot(self) -> str:
+        self.slot = f"{self.filename}.cached"
         """The cache file holding the archive (a cache entry: header, then the zip)."""
-        return f"{self.filename}.cached"
-
-    @property
-    def path(self) -> Path:
-        return self.cache_dir / self.slot
+        self.path = self.cache_dir / self.slot
 
     @property
     def key(self) -> str:

@@ -85,6 +85,17 @@ class SafeNames:
     generated: str  # "20250605T125416"
     absolute_orbit: int
     epsg: int
+    # Derived from the above (`_derived`), as the Products Specification composes them:
+    safe: str  # the directory at the top of the archive: "<product>.SAFE"
+    granule_sensing: str
+    centre: str
+    granule: str
+    datastrip: str
+    spacecraft: str
+    tile_id: str
+    l1c_tile_id: str
+    datastrip_id: str
+    datatake_id: str
 
     @classmethod
     def from_record(cls, record: ProductRecord) -> SafeNames:
@@ -101,62 +112,21 @@ class SafeNames:
             generated=generated,
             absolute_orbit=record.absolute_orbit,
             epsg=record.epsg,
+            **_derived(
+                record.id,
+                platform,
+                datatake,
+                f"{baseline[1:3]}.{baseline[3:5]}",
+                tile[1:],
+                generated,
+                record.absolute_orbit,
+            ),
         )
 
     @property
     def generated_time(self) -> datetime:
         """When the product was generated, from its name."""
         return timefmt.parse_compact(self.generated)
-
-    @property
-    def safe(self) -> str:
-        """The directory name at the top of the archive: ``<product>.SAFE``."""
-        return f"{self.product}.SAFE"
-
-    @property
-    def granule_sensing(self) -> str:
-        return timefmt.compact(timefmt.parse_compact(self.datatake) + timedelta(seconds=4))
-
-    @property
-    def centre(self) -> str:
-        """Processing centre code in granule and datastrip names (2APS for S2A, 2BPS for S2B)."""
-        return f"{self.platform[1:]}PS"
-
-    @property
-    def granule(self) -> str:
-        return f"L2A_T{self.tile}_A{self.absolute_orbit:06d}_{self.granule_sensing}"
-
-    @property
-    def datastrip(self) -> str:
-        return f"DS_{self.centre}_{self.generated}_S{self.granule_sensing}"
-
-    @property
-    def spacecraft(self) -> str:
-        return f"Sentinel-{self.platform[1:]}"
-
-    def _pdi(self, kind: str, suffix: str) -> str:
-        """A product data item id, e.g. ``S2A_OPER_MSI_L2A_TL_2APS_<generated>_<...>_N05.11``."""
-        return f"S2{self.platform[2]}_OPER_MSI_{kind}_{self.centre}_{self.generated}_{suffix}"
-
-    @property
-    def tile_id(self) -> str:
-        return self._pdi("L2A_TL", self._tile_suffix)
-
-    @property
-    def l1c_tile_id(self) -> str:
-        return self._pdi("L1C_TL", self._tile_suffix)
-
-    @property
-    def _tile_suffix(self) -> str:
-        return f"A{self.absolute_orbit:06d}_T{self.tile}_N{self.baseline}"
-
-    @property
-    def datastrip_id(self) -> str:
-        return self._pdi("L2A_DS", f"S{self.granule_sensing}_N{self.baseline}")
-
-    @property
-    def datatake_id(self) -> str:
-        return f"GS2{self.platform[2]}_{self.datatake}_{self.absolute_orbit:06d}_N{self.baseline}"
 
     def expand(self, href: str) -> str:
         """Fill a generalised file location (``{granule}``, ``{tile}``, ...) for this product."""
@@ -184,3 +154,36 @@ def footprint_lat_lon(record: ProductRecord) -> list[tuple[float, float]]:
     """The product footprint as (lat, lon) pairs, closed, as SAFE's gml:coordinates lists it."""
     _, geometry = footprint(record)
     return [(lat, lon) for lon, lat in geometry["coordinates"][0]]
+
+
+def _derived(
+    product: str,
+    platform: str,
+    datatake: str,
+    baseline: str,
+    tile: str,
+    generated: str,
+    absolute_orbit: int,
+) -> dict[str, str]:
+    """Every name a SAFE product derives from its identity, as the PSD composes them.
+
+    The granule sensing time (four seconds after the datatake start) is a plausible choice: the
+    real one is not published. Product data item ids read e.g.
+    ``S2A_OPER_MSI_L2A_TL_2APS_<generated>_<...>_N05.11``.
+    """
+    sensing = timefmt.compact(timefmt.parse_compact(datatake) + timedelta(seconds=4))
+    centre = f"{platform[1:]}PS"  # processing centre: 2APS for S2A, 2BPS for S2B
+    pdi = f"S2{platform[2]}_OPER_MSI_{{}}_{centre}_{generated}_{{}}"
+    tile_suffix = f"A{absolute_orbit:06d}_T{tile}_N{baseline}"
+    return {
+        "safe": f"{product}.SAFE",
+        "granule_sensing": sensing,
+        "centre": centre,
+        "granule": f"L2A_T{tile}_A{absolute_orbit:06d}_{sensing}",
+        "datastrip": f"DS_{centre}_{generated}_S{sensing}",
+        "spacecraft": f"Sentinel-{platform[1:]}",
+        "tile_id": pdi.format("L2A_TL", tile_suffix),
+        "l1c_tile_id": pdi.format("L1C_TL", tile_suffix),
+        "datastrip_id": pdi.format("L2A_DS", f"S{sensing}_N{baseline}"),
+        "datatake_id": f"GS2{platform[2]}_{datatake}_{absolute_orbit:06d}_N{baseline}",
+    }
