@@ -65,8 +65,8 @@ browser-test: book
 	CHROMIUM_PATH="$$(tests/browser/ensure_chromium.sh)" \
 	  $(BIN)/python -m pytest tests/browser -p no:cacheprovider
 
-## make serve: run the sample service in the foreground (PORT=8765 by default); it serves
-## every supported date and prints the root of EOPF_SAMPLE_DATE's catalogue.
+## make serve: run the sample service in the foreground (EOPF_SAMPLE_PORT, 8765 by default); it
+## serves every supported date and prints the root of EOPF_SAMPLE_DATE's catalogue.
 serve: $(STAMP)
 	EOPF_SAMPLE_DATE=$(SAMPLE_DATE) $(BIN)/python -m helpers.sample_service
 

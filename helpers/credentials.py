@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .data_source import is_sample, stac_root_url
+from . import data_source
 from .errors import EOPFBookError, MissingCredentialsError
 from .sample_service import settings
 
@@ -69,10 +69,10 @@ def cdse_access() -> CdseAccess:
     them this raises :class:`MissingCredentialsError`, one line naming both. In sample mode those
     variables are ignored, so a real password is never sent to the local replica.
     """
-    if is_sample():
+    if data_source.is_sample():
         # The service's origin: the STAC root of a catalogue date other than the tutorial's
         # is a sub-path (…/2026-11-29/), the SAFE replica and its identity service are not.
-        parts = urlsplit(stac_root_url())
+        parts = urlsplit(data_source.stac_root_url())
         root = f"{parts.scheme}://{parts.netloc}"
         return CdseAccess(
             token_url=f"{root}{settings.TOKEN_PATH}",

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from . import retries
 from .errors import EOPFBookError, ServiceUnreachableError, UnknownCollectionError, UnknownItemError
-from .sample_service.launcher import ensure_running
+from .sample_service import launcher
 
 ENV_VAR = "EOPF_STAC_URL"
 CHECK_TIMEOUT_SECONDS = 10.0
@@ -55,7 +55,7 @@ def stac_root_url() -> str:
     _install_ipython_handler()
     retries.install()
     if is_sample():
-        return ensure_running()
+        return launcher.ensure_running()
     url = os.environ[ENV_VAR].strip()
     if not url.endswith("/"):
         url += "/"

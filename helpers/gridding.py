@@ -36,7 +36,7 @@ from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
 from scipy.spatial import Delaunay, QhullError
 
-from helpers.errors import EOPFBookError
+from .errors import EOPFBookError
 
 CrsLike = str | int | pyproj.CRS
 GEOGRAPHIC = pyproj.CRS.from_epsg(4326)

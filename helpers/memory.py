@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpers.errors import EOPFBookError
+from .errors import EOPFBookError
 
 _SAMPLE_INTERVAL_S = 0.002
 """RSS sampling period: short enough to see an array that lives for a few milliseconds."""

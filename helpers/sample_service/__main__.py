@@ -9,7 +9,8 @@ until Ctrl-C.
 after ``EOPF_SAMPLE_IDLE_SECONDS`` (default 20 minutes) without a request, so nothing lingers
 on a laptop or a CI runner.
 
-A port already in use is one line on stderr and exit code 2, no traceback.
+A port already in use is one line on stderr and exit code 2; a catalogue record that breaks
+its schema is one line naming the file, the record and the field; no traceback.
 """
 
 from __future__ import annotations
@@ -22,12 +23,32 @@ import logging
 import signal
 import socket
 import sys
+from types import TracebackType
 
-from aiohttp import web
+from .errors import EOPFBookError, SettingError
 
-from . import settings
-from .app import ACTIVITY, build_app
-from .errors import SettingError
+
+def one_line_errors(
+    kind: type[BaseException], error: BaseException, trace: TracebackType | None
+) -> None:
+    """Report a book error (a bad catalogue record, a bad setting) as one line, no traceback.
+
+    Installed before the service's modules are imported, because loading the catalogue is
+    what checks its records.
+    """
+    if issubclass(kind, EOPFBookError):
+        print(f"{kind.__name__}: {error}", file=sys.stderr)
+    else:
+        sys.__excepthook__(kind, error, trace)
+
+
+if __name__ == "__main__":  # the entry script only: importing it changes nothing
+    sys.excepthook = one_line_errors
+
+from aiohttp import web  # noqa: E402  (after the hook: these imports load the catalogue)
+
+from . import settings  # noqa: E402
+from .app import ACTIVITY, build_app  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,18 +1,23 @@
-"""An on-disk cache of encoded Zarr chunks that never serves a damaged entry.
+"""The service's on-disk cache: one integrity-checked format for chunks and archives.
 
-Why this module exists: generating and compressing a 1830 x 1830 chunk costs a
-few tenths of a second, and the book reads whole bands several times (and is
-executed twice in CI). Keeping the encoded bytes on disk makes every read after
-the first one as cheap as reading a file. A cache that can be interrupted
-(CI timeouts, Ctrl-C, two service processes sharing a directory) must never
-hand out a half-written or bit-rotten file, so every entry carries its own
-length and SHA-256 digest, and entries are published with an atomic rename.
+Why this module exists: generating and compressing a 1830 x 1830 chunk costs a few tenths of a
+second, and building the SAFE archive several seconds; the book reads whole bands several times
+and downloads the archive in every build. Keeping the bytes on disk makes every later read as
+cheap as reading a file. A cache that can be interrupted (CI timeouts, Ctrl-C, two service
+processes sharing a directory) must never hand out a half-written or bit-rotten file, so every
+entry carries its key, its length and its SHA-256 digest, and entries are published with an
+atomic rename.
 
-Entry layout (one file per key, named by the SHA-256 of the key so any key is
-a safe file name)::
+Entry layout, the same for a chunk of a few kB and an archive of 170 MB::
 
     MAGIC (8 bytes) | sha256(payload) (32) | len(payload) (8, little-endian)
     | len(key) (4, little-endian) | key (utf-8) | payload
+
+Small entries (chunks, land-mask crops) are named by the SHA-256 of their key and read whole,
+checked on every read (`VerifiedCache.get_or_create`). Large entries (the archive) live in a
+named slot, are checked once per change of the file and served from the payload's offset
+(`VerifiedCache.get_or_create_file`); an entry written for another key (another version of
+the generator) is rebuilt in place.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import struct
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .settings import CACHE_VAR, cache_dir
@@ -57,13 +63,29 @@ def content_digest(files: Iterable[str], patterns: Iterable[str], *extra: str) -
     return digest.hexdigest()[:16]
 
 
-class ChunkCache:
-    """Encoded chunks on disk, keyed by any string, verified on every read."""
+@dataclass(frozen=True)
+class StoredFile:
+    """A verified large entry: its file, and where its payload starts and how long it is."""
+
+    path: Path
+    offset: int
+    size: int
+
+    def read(self) -> bytes:
+        """The whole payload (for small files and tests; large ones are streamed)."""
+        with self.path.open("rb") as handle:
+            handle.seek(self.offset)
+            return handle.read(self.size)
+
+
+class VerifiedCache:
+    """Entries on disk, keyed by any string, verified before they are served."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._verified: dict[Path, tuple[int, int]] = {}  # slot -> (size, mtime_ns) checked
 
     def _path(self, key: str) -> Path:
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
@@ -123,23 +145,102 @@ class ChunkCache:
 
     def _write(self, key: str, payload: bytes) -> None:
         path = self._path(key)
-        key_bytes = key.encode("utf-8")
-        header = _MAGIC + _HEADER.pack(
-            hashlib.sha256(payload).digest(), len(payload), len(key_bytes)
-        )
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # Write beside the target, then rename: readers see the old entry
-            # or the complete new one, never a partial file.
-            fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as tmp:
-                    tmp.write(header)
-                    tmp.write(key_bytes)
-                    tmp.write(payload)
-                os.replace(tmp_name, path)
-            except BaseException:
-                Path(tmp_name).unlink(missing_ok=True)
-                raise
+            _publish(path, key, hashlib.sha256(payload).digest(), len(payload), [payload])
         except OSError as exc:  # a full or read-only disk costs speed, not correctness
             logger.warning("chunk cache: cannot write %s (%s)", path, exc)
+
+    # --- large entries in named slots ------------------------------------------------------------
+
+    def get_or_create_file(
+        self, slot: str, key: str, build: Callable[[Path], None], what: str
+    ) -> StoredFile:
+        """The verified entry in file ``slot`` for ``key``; ``build(path)`` writes its payload.
+
+        ``what`` names the entry in the log: building a missing entry is logged as
+        information, rebuilding one written for another key too, a damaged one as a warning.
+        """
+        path = self.root / slot
+        with self._key_lock(slot):
+            problem = self._file_problem(path, key)
+            if problem is None:
+                return _stored(path, key)
+            if problem == "missing":
+                logger.info("Building the %s (once; cached in %s)", what, self.root)
+            elif problem == "written for another key":
+                logger.info("Rebuilding the %s %s: built by another version", what, path)
+            else:
+                logger.warning("Corrupt %s %s (%s); rebuilding it", what, path, problem)
+            self._verified.pop(path, None)
+            path.unlink(missing_ok=True)
+            self._build_file(path, key, build)
+            stat = path.stat()
+            self._verified[path] = (stat.st_size, stat.st_mtime_ns)
+            return _stored(path, key)
+
+    def _file_problem(self, path: Path, key: str) -> str | None:
+        """None when ``path`` is an intact entry for ``key``; else why not (streamed check)."""
+        try:
+            stat = path.stat()
+            with path.open("rb") as handle:
+                head = handle.read(len(_MAGIC) + _HEADER.size)
+                if len(head) < len(_MAGIC) + _HEADER.size or not head.startswith(_MAGIC):
+                    return "truncated"
+                digest, length, key_length = _HEADER.unpack_from(head, len(_MAGIC))
+                if handle.read(key_length) != key.encode("utf-8"):
+                    return "written for another key"
+                if stat.st_size != len(head) + key_length + length:
+                    return "truncated"
+                if self._verified.get(path) == (stat.st_size, stat.st_mtime_ns):
+                    return None
+                hasher = hashlib.sha256()
+                while block := handle.read(4 << 20):
+                    hasher.update(block)
+        except FileNotFoundError:
+            return "missing"
+        if hasher.digest() != digest:
+            return "corrupt"
+        self._verified[path] = (stat.st_size, stat.st_mtime_ns)
+        return None
+
+    def _build_file(self, path: Path, key: str, build: Callable[[Path], None]) -> None:
+        """Build the payload into a private file, then publish it as the entry at ``path``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, payload_name = tempfile.mkstemp(dir=path.parent, prefix=".building-")
+        os.close(fd)
+        payload = Path(payload_name)
+        try:
+            build(payload)
+            hasher, size = hashlib.sha256(), 0
+            with payload.open("rb") as handle:
+                while block := handle.read(4 << 20):
+                    hasher.update(block)
+                    size += len(block)
+            with payload.open("rb") as handle:
+                blocks = iter(lambda: handle.read(4 << 20), b"")
+                _publish(path, key, hasher.digest(), size, blocks)
+        finally:
+            payload.unlink(missing_ok=True)
+
+
+def _stored(path: Path, key: str) -> StoredFile:
+    offset = len(_MAGIC) + _HEADER.size + len(key.encode("utf-8"))
+    return StoredFile(path, offset, path.stat().st_size - offset)
+
+
+def _publish(path: Path, key: str, digest: bytes, size: int, blocks: Iterable[bytes]) -> None:
+    """Write an entry beside ``path``, then rename it there: readers see the old entry or the
+    complete new one, never a partial file."""
+    key_bytes = key.encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            tmp.write(_MAGIC + _HEADER.pack(digest, size, len(key_bytes)) + key_bytes)
+            for block in blocks:
+                tmp.write(block)
+        os.chmod(tmp_name, 0o644)  # mkstemp makes it private; the cache holds public samples
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise

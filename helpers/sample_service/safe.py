@@ -351,12 +351,27 @@ async def download(request: web.Request) -> web.StreamResponse:
             headers={"WWW-Authenticate": "Bearer"},
         )
     archive = _archive(request.app, record)
-    path = await asyncio.get_running_loop().run_in_executor(None, archive.ensure)
-    return web.FileResponse(
-        path,
-        chunk_size=1 << 20,
+    loop = asyncio.get_running_loop()
+    stored = await loop.run_in_executor(None, archive.ensure)
+    response = web.StreamResponse(
         headers={
             "Content-Type": "application/zip",
             "Content-Disposition": f'attachment; filename="{archive.filename}"',
-        },
+        }
     )
+    response.content_length = stored.size
+    await response.prepare(request)
+    if request.method == "HEAD":
+        return response
+    # The payload is streamed from its offset in the cache entry, a megabyte at a time.
+    with stored.path.open("rb") as handle:
+        handle.seek(stored.offset)
+        remaining = stored.size
+        while remaining:
+            block = await loop.run_in_executor(None, handle.read, min(1 << 20, remaining))
+            if not block:
+                raise ConnectionResetError(f"{stored.path} ended early")
+            await response.write(block)
+            remaining -= len(block)
+    await response.write_eof()
+    return response

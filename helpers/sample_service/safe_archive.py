@@ -3,9 +3,9 @@
 Why this module exists: the book's comparison of SAFE with EOPF Zarr is only honest if the SAFE
 side downloads what a reader of the real service downloads: a zip of about 170 MB (the seed's
 published figure for this product) laid out as a real Sentinel-2 L2A SAFE, of which the reader
-uses one small JPEG 2000 file. Generating it takes seconds, so it is built once, written
-atomically, and kept with a SHA-256 sidecar; a cached archive that fails its check is logged,
-deleted and rebuilt.
+uses one small JPEG 2000 file. Generating it takes seconds, so it is built once and kept in the
+service's integrity-checked cache (`cache.VerifiedCache`, the format the chunks use); a cached
+archive that fails its check is logged and rebuilt.
 
 What is real and what is filler:
 
@@ -32,9 +32,6 @@ import hashlib
 import io
 import json
 import logging
-import os
-import tempfile
-import threading
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -46,8 +43,9 @@ import numpy as np
 import PIL
 from PIL import Image
 
+from . import safe_documents as docs
 from . import safe_metadata as meta
-from .cache import content_digest
+from .cache import StoredFile, VerifiedCache, content_digest
 from .catalog import ProductRecord
 from .scenes import quicklook_tci
 from .settings import cache_dir
@@ -70,7 +68,15 @@ def content_version() -> str:
     process runs.
     """
     return content_digest(
-        ("safe_archive.py", "safe_metadata.py", "catalog.py", "solar.py", "timefmt.py"),
+        (
+            "safe_archive.py",
+            "safe_metadata.py",
+            "safe_documents.py",
+            "safe_names.py",
+            "catalog.py",
+            "solar.py",
+            "timefmt.py",
+        ),
         ("scenes/*.py", "templates/safe/*.json", "templates/catalogue/*.json"),
         f"numpy {np.__version__} pillow {PIL.__version__}",
     )
@@ -145,10 +151,11 @@ def quicklook_jpeg(record: ProductRecord) -> bytes:
 class SafeArchive:
     """The sample SAFE archive of one Sentinel-2 L2A product, cached under ``cache_dir``.
 
-    ``ensure()`` returns the path of a verified archive, building it first when needed. Builds are
-    serialised within a process; across processes each build writes a private temporary file and
-    renames it into place, and since builds are deterministic a concurrent rebuild yields the same
-    bytes.
+    ``ensure()`` returns the verified archive (a `cache.StoredFile`), building it first when
+    needed. It is an entry of the service's one cache format (`cache.VerifiedCache`): builds are
+    serialised within a process; across processes each build writes a private temporary file
+    and renames it into place, and since builds are deterministic a concurrent rebuild yields
+    the same bytes.
     """
 
     def __init__(
@@ -158,23 +165,17 @@ class SafeArchive:
         self.names = meta.SafeNames.from_record(record)
         self.cache_dir = Path(cache_dir)
         self.target_bytes = target_bytes
-        self._lock = threading.Lock()
-        self._verified: tuple[int, int] | None = None  # (size, mtime_ns) of the checked file
-
-    # --- where ------------------------------------------------------------------------------
-
-    @property
-    def filename(self) -> str:
+        self._cache = VerifiedCache(self.cache_dir)
+        self.filename = f"{self.names.safe}.zip"
         """The name a download gets: ``<product>.SAFE.zip``."""
-        return f"{self.names.safe}.zip"
+        self.slot = f"{self.filename}.cached"
+        """The cache file holding the archive (a cache entry: header, then the zip)."""
+        self.path = self.cache_dir / self.slot
 
     @property
-    def path(self) -> Path:
-        return self.cache_dir / self.filename
-
-    @property
-    def sidecar(self) -> Path:
-        return self.cache_dir / f"{self.filename}.sha256.json"
+    def key(self) -> str:
+        """The cache key: what the archive is and which generator and size made it."""
+        return f"safe-archive/{content_version()}/{self.target_bytes}/{self.filename}"
 
     # --- the real images ----------------------------------------------------------------------
 
@@ -204,19 +205,19 @@ class SafeArchive:
             if kind == "product_metadata":
                 data = meta.product_metadata(self.record, names, image_files, nodata)
             elif kind == "inspire":
-                data = meta.inspire(self.record, names)
+                data = docs.inspire(self.record, names)
             elif kind == "html":
-                data = meta.html_index(names)
+                data = docs.html_index(names)
             elif kind == "html_xsl":
-                data = meta.html_stylesheet()
+                data = docs.html_stylesheet()
             elif kind == "datastrip_metadata":
-                data = meta.datastrip_metadata(names, obj["template_size"])
+                data = docs.datastrip_metadata(names, obj["template_size"])
             elif kind == "tile_metadata":
                 data = meta.tile_metadata(self.record, names, mask_files, nodata)
             elif kind == "qi_report":
                 report = path.rsplit("/", 1)[-1].removesuffix(".xml")
                 scope = names.datastrip if obj["container"] == "datastrip_qi" else names.granule
-                data = meta.qi_report(names, report, scope)
+                data = docs.qi_report(names, report, scope)
             elif kind == "tci60":
                 data = _jp2(self.tci_60m)
             elif kind == "preview":
@@ -322,94 +323,19 @@ class SafeArchive:
                     )
             add("manifest.safe", meta.manifest(self.record, self.names, entries))
 
-    def build(self) -> Path:
-        """Build the archive and its sidecar atomically (temporary file, then rename)."""
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.cache_dir, prefix=".building-", suffix=".zip")
-        os.close(handle)
-        try:
-            self._write(Path(temporary))
-            digest, size = _sha256_of(Path(temporary))
-            os.chmod(temporary, 0o644)  # mkstemp makes it private; it is a public sample
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        _write_json_atomically(
-            self.sidecar,
-            {
-                "sha256": digest,
-                "size": size,
-                "version": content_version(),
-                "target": self.target_bytes,
-            },
+    def ensure(self) -> StoredFile:
+        """The verified cached archive, built first when missing, damaged or out of date."""
+        stored = self._cache.get_or_create_file(
+            self.slot, self.key, self._build, "sample SAFE archive"
         )
-        stat = self.path.stat()
-        self._verified = (stat.st_size, stat.st_mtime_ns)
+        return stored
+
+    def _build(self, target: Path) -> None:
+        self._write(target)
+        LOG.info("Built the sample SAFE archive %s (%d bytes)", target, target.stat().st_size)
         # The rendered members (about 20 MB) are not needed once the archive is on disk.
         for name in ("_rendered_cache", "tci_60m"):
             self.__dict__.pop(name, None)
-        LOG.info("Built the sample SAFE archive %s (%d bytes)", self.path, size)
-        return self.path
-
-    # --- verify -----------------------------------------------------------------------------
-
-    def _problem(self) -> str | None:
-        """Why the cached archive cannot be trusted, or None when it can."""
-        if not self.path.exists():
-            return "missing"
-        try:
-            recorded = json.loads(self.sidecar.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return "its digest sidecar is missing or unreadable"
-        if (
-            recorded.get("version") != content_version()
-            or recorded.get("target") != self.target_bytes
-        ):
-            return "built by another version of its generator"
-        stat = self.path.stat()
-        if stat.st_size != recorded.get("size"):
-            return f"size {stat.st_size} instead of {recorded.get('size')}"
-        if self._verified == (stat.st_size, stat.st_mtime_ns):
-            return None
-        digest, _ = _sha256_of(self.path)
-        if digest != recorded.get("sha256"):
-            return "its SHA-256 does not match the sidecar"
-        self._verified = (stat.st_size, stat.st_mtime_ns)
-        return None
-
-    def ensure(self) -> Path:
-        """The path of a verified archive: the cached one, or a fresh build if it failed a check."""
-        with self._lock:
-            problem = self._problem()
-            if problem is None:
-                return self.path
-            if problem == "missing":
-                LOG.info("Building the sample SAFE archive (once; cached in %s)", self.cache_dir)
-            elif problem.startswith("built by another version"):
-                LOG.info("Rebuilding the sample SAFE archive %s: %s", self.path, problem)
-            else:
-                LOG.warning("Corrupt sample SAFE archive %s: %s; rebuilding it", self.path, problem)
-            self._verified = None
-            self.path.unlink(missing_ok=True)
-            return self.build()
-
-
-def _sha256_of(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while block := handle.read(4 << 20):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
-
-
-def _write_json_atomically(path: Path, data: dict) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".json")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(data, out)
-    os.replace(temporary, path)
 
 
 def default_cache_dir() -> Path:

@@ -4,7 +4,7 @@ Why this module exists: the HTTP app serves ``<product>.zarr/<key>``; this
 module answers for the key. Metadata keys come from the product's consolidated
 metadata (`products`); chunk keys are generated on request from the product's
 scene (`scenes`), encoded with the array's own codec, and kept in the on-disk
-`ChunkCache`, so a product is never materialised as a whole and every request
+`VerifiedCache`, so a product is never materialised as a whole and every request
 for a chunk returns identical bytes.
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 from zarr.util import json_dumps
 
 from . import products, scenes
-from .cache import ChunkCache, content_digest, default_cache_root
+from .cache import VerifiedCache, content_digest, default_cache_root
 from .catalog import ProductRecord, get_product
 
 _INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
@@ -42,7 +42,7 @@ def _generator_version(record: ProductRecord) -> str:
 class ProductStore:
     """The read-only Zarr v2 store of one sample product."""
 
-    def __init__(self, record: ProductRecord, cache: ChunkCache) -> None:
+    def __init__(self, record: ProductRecord, cache: VerifiedCache) -> None:
         self.record = record
         self._cache = cache
         self._version = _generator_version(record)
@@ -50,8 +50,8 @@ class ProductStore:
         meta = self._zmetadata["metadata"]
         self._specs = products.array_specs(self._zmetadata)
         # Every metadata document, serialised once, as zarr itself writes them.
-        self._documents: dict[str, bytes] = {key: json_dumps(value) for key, value in meta.items()}
-        self._documents[".zmetadata"] = json_dumps(self._zmetadata)
+        self._documents = {key: encode_metadata(value) for key, value in meta.items()}
+        self._documents[".zmetadata"] = encode_metadata(self._zmetadata)
         self._groups = sorted(
             key[: -len(".zgroup")].rstrip("/") for key in meta if key.endswith(".zgroup")
         )
@@ -105,19 +105,31 @@ class ProductStore:
         return index
 
     def _encode(self, spec: products.ArraySpec, index: tuple[int, ...]) -> bytes:
-        values = scenes.chunk_values(self.record, spec, index)
-        if values.shape != spec.chunks:
-            # zarr v2 stores edge chunks whole; the part past the array's end
-            # holds the fill value (zeros when there is none).
-            fill = 0 if spec.fill_value is None else spec.fill_value
-            padded = np.full(spec.chunks, fill, dtype=spec.dtype)
-            padded[tuple(slice(0, n) for n in values.shape)] = values
-            values = padded
-        chunk = np.ascontiguousarray(values, dtype=spec.dtype)
-        if spec.compressor is None:
-            return chunk.tobytes()
-        # The array itself, not its bytes: Blosc shuffles by the item size, as zarr does.
-        return bytes(numcodecs.get_codec(dict(spec.compressor)).encode(chunk))
+        return encode_chunk(spec, scenes.chunk_values(self.record, spec, index))
+
+
+# --- Encoding: the two places that depend on the Zarr format version --------------------------
+
+
+def encode_metadata(document: dict[str, Any]) -> bytes:
+    """A metadata document (``.zarray``, ``.zattrs``, ``.zmetadata``...) as zarr writes it."""
+    return json_dumps(document)
+
+
+def encode_chunk(spec: products.ArraySpec, values: np.ndarray) -> bytes:
+    """The stored bytes of one chunk of ``spec`` holding ``values`` (edge chunks padded)."""
+    if values.shape != spec.chunks:
+        # zarr v2 stores edge chunks whole; the part past the array's end
+        # holds the fill value (zeros when there is none).
+        fill = 0 if spec.fill_value is None else spec.fill_value
+        padded = np.full(spec.chunks, fill, dtype=spec.dtype)
+        padded[tuple(slice(0, n) for n in values.shape)] = values
+        values = padded
+    chunk = np.ascontiguousarray(values, dtype=spec.dtype)
+    if spec.compressor is None:
+        return chunk.tobytes()
+    # The array itself, not its bytes: Blosc shuffles by the item size, as zarr does.
+    return bytes(numcodecs.get_codec(dict(spec.compressor)).encode(chunk))
 
 
 _stores: dict[str, ProductStore] = {}
@@ -132,5 +144,5 @@ def open_store(product_id: str) -> ProductStore | None:
     with _stores_lock:
         store = _stores.get(product_id)
         if store is None:
-            store = _stores[product_id] = ProductStore(record, ChunkCache(default_cache_root()))
+            store = _stores[product_id] = ProductStore(record, VerifiedCache(default_cache_root()))
         return store

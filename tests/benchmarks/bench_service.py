@@ -40,7 +40,7 @@ def _free_port() -> int:
 
 def _start_service(cache: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
-    env = {**os.environ, "PORT": str(port), "EOPF_SAMPLE_CACHE": str(cache)}
+    env = {**os.environ, "EOPF_SAMPLE_PORT": str(port), "EOPF_SAMPLE_CACHE": str(cache)}
     process = subprocess.Popen(
         [sys.executable, "-m", "helpers.sample_service"],
         env=env,

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from ..cache import ChunkCache, default_cache_root
+from ..cache import VerifiedCache, default_cache_root
 from ..catalog import ProductRecord, footprint
 from .texture import F32
 
@@ -74,8 +74,8 @@ def read_land_mask(row0: int, row1: int, col0: int, col1: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=1)
-def aux_cache() -> ChunkCache:
-    return ChunkCache(default_cache_root())
+def aux_cache() -> VerifiedCache:
+    return VerifiedCache(default_cache_root())
 
 
 @functools.lru_cache(maxsize=32)

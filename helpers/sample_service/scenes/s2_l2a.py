@@ -105,18 +105,6 @@ _Y_REF = 10_000_000  # northing near which global row indices count (see `S2Scen
 _COS_INCLINATION = 0.1495  # |cos 98.6 deg|, the Sentinel-2 orbit's inclination
 _SWATH_WIDTH = 290_000.0
 _DETECTOR_WIDTH = _SWATH_WIDTH / 12
-# One point (UTM metres) on the western swath edge of each (zone, relative
-# orbit). The tutorial's T26TML lies at the western edge of orbit 95's swath:
-# its top-left corner is outside the swath (no data), as in the real product.
-_S2_WEST_EDGE = {
-    (32626, 95): (399_960.0, 4_555_020.0),
-}
-# Two points (UTM metres) on the *eastern* swath edge, which also fix its direction: the
-# tutorial's T35WMU of 2025-06-05 holds data only in the tile's north-west corner, west of
-# the line from (400000, 7823000) to (453000, 7900000) (the tutorial's published render).
-_S2_EAST_EDGE = {
-    (32635, 51): ((400_000.0, 7_823_000.0), (453_000.0, 7_900_000.0)),
-}
 _CLOUD_SOFTNESS = 0.4  # width (in sigmas of the cloud field) of a cloud's edge
 _CLOUD_TEXTURE = 0.02
 _CLOUD_HEIGHT = 2500.0  # metres: sets the offset between a cloud and its shadow
@@ -165,13 +153,19 @@ class S2Scene(RecordLand):
             reach * math.sin(math.radians(self.sun_azimuth)),
             reach * math.cos(math.radians(self.sun_azimuth)),
         )
-        self.edge = _S2_WEST_EDGE.get((record.epsg, record.relative_orbit))
+        # One point (UTM metres) on the western swath edge of the record's orbit (a scene
+        # parameter of the record). The tutorial's T26TML lies at the western edge of orbit
+        # 95's swath: its top-left corner is outside the swath (no data), as in the real product.
+        edge = record.scene.get("swath_west_edge")
+        self.edge = None if edge is None else (float(edge[0]), float(edge[1]))
         # The ground track leans further from north-south the nearer the pole
         # (about 13 degrees at 41 N, 28 at 70 N; +1.5 for the Earth's rotation).
         self.tilt = math.asin(_COS_INCLINATION / math.cos(math.radians(self.centre_lat)))
         self.tilt += math.radians(1.5)
         self.edge_tilt = self.tilt
-        east = _S2_EAST_EDGE.get((record.epsg, record.relative_orbit))
+        # Or two points on the *eastern* edge, which also fix its direction (T35WMU of
+        # 2025-06-05 holds data only west of the line its published render shows).
+        east = record.scene.get("swath_east_edge")
         if east is not None:  # the western edge, one swath width west of the eastern one
             (x1, y1), (x2, y2) = east
             self.edge_tilt = math.atan2(x2 - x1, y2 - y1)

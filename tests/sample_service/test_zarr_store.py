@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +22,7 @@ import xarray as xr
 from zarr.util import json_dumps
 
 from helpers.sample_service import catalog, zarr_store
-from helpers.sample_service.cache import CACHE_ENV, ChunkCache, default_cache_root
+from helpers.sample_service.cache import VerifiedCache
 
 S2_TUTORIAL = "S2B_MSIL2A_20250522T125039_N0511_R095_T26TML_20250522T133252"
 OCN_TUTORIAL = "S1A_IW_OCN__2SDV_20250604T193923_20250604T193948_059501_0762FA_C971"
@@ -244,8 +242,8 @@ def test_unknown_products_have_no_store() -> None:
 
 def test_chunks_are_the_same_bytes_every_time(tmp_path: Path) -> None:
     record = catalog.get_product(S2_TUTORIAL)
-    first = zarr_store.ProductStore(record, ChunkCache(tmp_path / "a"))
-    second = zarr_store.ProductStore(record, ChunkCache(tmp_path / "b"))
+    first = zarr_store.ProductStore(record, VerifiedCache(tmp_path / "a"))
+    second = zarr_store.ProductStore(record, VerifiedCache(tmp_path / "b"))
     key = "quality/l2a_quicklook/r60m/tci/2.3.4"
     made = first.get(key)
     assert made is not None and first.get(key) == made  # from the cache
@@ -277,7 +275,7 @@ def test_edge_chunks_are_padded_with_the_fill_value() -> None:
 
 
 def test_concurrent_requests_get_identical_bytes(tmp_path: Path) -> None:
-    store = zarr_store.ProductStore(catalog.get_product(OCN_TUTORIAL), ChunkCache(tmp_path))
+    store = zarr_store.ProductStore(catalog.get_product(OCN_TUTORIAL), VerifiedCache(tmp_path))
     key = f"owi/{OCN_GROUP}/measurements/wind_speed/0.0"
     results: list[bytes | None] = []
     threads = [threading.Thread(target=lambda: results.append(store.get(key))) for _ in range(4)]
@@ -286,104 +284,3 @@ def test_concurrent_requests_get_identical_bytes(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert len(results) == 4 and len(set(results)) == 1 and results[0] is not None
-
-
-# --- the chunk cache -----------------------------------------------------------------
-
-
-class _Maker:
-    def __init__(self, payload: bytes) -> None:
-        self.payload, self.calls = payload, 0
-
-    def __call__(self) -> bytes:
-        self.calls += 1
-        return self.payload
-
-
-def _entry(root: Path) -> Path:
-    files = [p for p in root.rglob("*") if p.is_file()]
-    assert len(files) == 1
-    return files[0]
-
-
-def test_cache_serves_an_entry_without_remaking_it(tmp_path: Path) -> None:
-    make = _Maker(b"chunk bytes" * 100)
-    assert ChunkCache(tmp_path).get_or_create("a/b/0.0", make) == make.payload
-    assert ChunkCache(tmp_path).get_or_create("a/b/0.0", make) == make.payload
-    assert make.calls == 1
-    assert not [p for p in tmp_path.rglob(".tmp-*")]  # no temporary file left behind
-
-
-@pytest.mark.parametrize("damage", ["flip", "truncate", "empty"])
-def test_cache_detects_a_damaged_entry_and_rewrites_it(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, damage: str
-) -> None:
-    make = _Maker(bytes(range(256)) * 64)
-    cache = ChunkCache(tmp_path)
-    cache.get_or_create("key", make)
-    path = _entry(tmp_path)
-    blob = bytearray(path.read_bytes())
-    if damage == "flip":
-        blob[-10] ^= 0xFF
-    elif damage == "truncate":
-        blob = blob[: len(blob) // 2]
-    else:
-        blob = bytearray()
-    path.write_bytes(bytes(blob))
-    with caplog.at_level(logging.WARNING, logger="helpers.sample_service"):
-        assert cache.get_or_create("key", make) == make.payload
-    assert make.calls == 2
-    warnings = [r for r in caplog.records if r.name == "helpers.sample_service"]
-    assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
-    assert "\n" not in warnings[0].getMessage()
-    with caplog.at_level(logging.WARNING, logger="helpers.sample_service"):
-        caplog.clear()
-        assert ChunkCache(tmp_path).get_or_create("key", make) == make.payload
-    assert make.calls == 2 and not caplog.records  # the rewritten entry is whole again
-
-
-def test_cache_never_trusts_an_entry_written_for_another_key(tmp_path: Path) -> None:
-    cache = ChunkCache(tmp_path)
-    cache.get_or_create("first", _Maker(b"first payload"))
-    stolen = _entry(tmp_path)
-    target = cache._path("second")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(stolen, target)
-    make = _Maker(b"second payload")
-    assert cache.get_or_create("second", make) == b"second payload" and make.calls == 1
-
-
-def test_cache_ignores_half_written_temporary_files(tmp_path: Path) -> None:
-    cache = ChunkCache(tmp_path)
-    target = cache._path("key")
-    target.parent.mkdir(parents=True)
-    (target.parent / ".tmp-interrupted").write_bytes(b"EOPFCC1\n partial")
-    make = _Maker(b"whole")
-    assert cache.get_or_create("key", make) == b"whole" and make.calls == 1
-
-
-def test_cache_that_cannot_write_still_answers(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    make = _Maker(b"payload")
-    with caplog.at_level(logging.WARNING, logger="helpers.sample_service"):
-        assert ChunkCache(blocker).get_or_create("key", make) == b"payload"
-    assert any("cannot write" in r.getMessage() for r in caplog.records)
-
-
-def test_cache_root_follows_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "chunks"))
-    assert default_cache_root() == tmp_path / "chunks"
-    assert (tmp_path / "chunks").is_dir()
-    blocker = tmp_path / "file"
-    blocker.write_text("")
-    monkeypatch.setenv(CACHE_ENV, str(blocker / "chunks"))  # cannot be created
-    fallback = default_cache_root()
-    assert fallback != blocker / "chunks" and fallback.is_dir()
-    monkeypatch.delenv(CACHE_ENV)
-    repo = Path(zarr_store.__file__).resolve().parents[2]
-    assert default_cache_root() == repo / ".cache" / "sample-service" / "chunks"

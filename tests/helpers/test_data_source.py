@@ -28,7 +28,7 @@ from helpers.errors import (
 )
 from helpers.sample_service import launcher
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 S2_ITEM = "S2B_MSIL2A_20250522T125039_N0511_R095_T26TML_20250522T133252"
 
 

@@ -28,14 +28,13 @@ from aiohttp import web
 from PIL import Image
 from pystac_client import Client
 
-from helpers import credentials
-from helpers.errors import InterruptedDownloadError, MissingCredentialsError
+from helpers.errors import InterruptedDownloadError
 from helpers.sample_service import safe
 from helpers.sample_service.catalog import get_product
 from helpers.sample_service.safe_archive import TCI_60M, SafeArchive
 
 SMALL = 12_000_000
-CHAPTER = Path(__file__).resolve().parents[1] / "book" / "06_safe_vs_zarr.md"
+CHAPTER = Path(__file__).resolve().parents[2] / "book" / "06_safe_vs_zarr.md"
 TCI_XPATH = f".//dataObject[@ID='{TCI_60M}']/byteStream/fileLocation"
 GOOD_FORM = {
     "client_id": "cdse-public",
@@ -99,8 +98,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[SafeArchive, di
 
 
 def _copy_cache(archive: SafeArchive, directory: Path) -> None:
-    for path in (archive.path, archive.sidecar):
-        shutil.copy2(path, directory / path.name)
+    shutil.copy2(archive.path, directory / archive.path.name)
 
 
 @pytest.fixture(scope="module")
@@ -257,8 +255,9 @@ def test_the_service_app_has_the_safe_routes(sample_service_url: str) -> None:
 
 
 def test_download_is_the_cached_archive(archive: Path, safe_cache: Path) -> None:
-    cached = safe_cache / f"{safe.ITEM_ID}.zip"
-    assert archive.read_bytes() == cached.read_bytes()
+    cached = SafeArchive(get_product(safe.PRODUCT_ID), safe_cache, target_bytes=SMALL).ensure()
+    assert cached.path.parent == safe_cache and cached.offset > 0  # the cache's entry format
+    assert archive.read_bytes() == cached.read()
     assert abs(archive.stat().st_size - SMALL) < 0.02 * SMALL  # the coverage fraction was solved
 
 
@@ -338,7 +337,7 @@ def built(
     return SafeArchive(archive.record, tmp_path, target_bytes=SMALL)
 
 
-@pytest.mark.parametrize("damage", ["flip-a-byte", "truncate", "drop-sidecar"])
+@pytest.mark.parametrize("damage", ["flip-a-byte", "truncate", "break-the-header"])
 def test_corrupt_cache_is_detected_and_rebuilt(
     built: SafeArchive, damage: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -350,17 +349,16 @@ def test_corrupt_cache_is_detected_and_rebuilt(
     elif damage == "truncate":
         built.path.write_bytes(good[: len(good) // 3])
     else:
-        built.sidecar.unlink()
+        built.path.write_bytes(b"NOTANENTRY" + good[10:])
     fresh = SafeArchive(built.record, built.cache_dir, target_bytes=SMALL)  # no memo of checks
-    assert fresh.sidecar.exists() == (damage != "drop-sidecar")
     with caplog.at_level(logging.WARNING, logger="helpers.sample_service"):
-        path = fresh.ensure()
+        path = fresh.ensure().path
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "Corrupt sample SAFE archive" in warnings[0].getMessage()
     assert "\n" not in warnings[0].getMessage()
     assert path.read_bytes() == good  # deterministic rebuild
-    assert not list(built.cache_dir.glob(".building-*"))
+    assert not list(built.cache_dir.glob(".building-*")) + list(built.cache_dir.glob(".tmp-*"))
 
 
 def test_intact_cache_is_reused(built: SafeArchive, caplog: pytest.LogCaptureFixture) -> None:
@@ -431,62 +429,3 @@ def test_interrupted_download_leaves_no_file_to_trust(flaky_url: str, tmp_path: 
     assert received == 4_000_000
     assert [p.name for p in tmp_path.iterdir()] == ["product.zip"]
     assert destination.stat().st_size == 4_000_000
-
-
-# --- reader-facing credentials helper -------------------------------------------------------------
-
-
-def test_live_mode_without_credentials_names_both_variables(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("EOPF_STAC_URL", "https://stac.core.eopf.eodc.eu/")
-    monkeypatch.delenv("CDSE_USERNAME", raising=False)
-    monkeypatch.setenv("CDSE_PASSWORD", "secret")
-    with pytest.raises(MissingCredentialsError) as caught:
-        credentials.cdse_access()
-    message = str(caught.value)
-    assert "CDSE_USERNAME" in message and "CDSE_PASSWORD" in message
-    assert "\n" not in message
-
-
-def test_live_mode_uses_the_real_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EOPF_STAC_URL", "https://stac.core.eopf.eodc.eu/")
-    monkeypatch.setenv("CDSE_USERNAME", "reader@example.org")
-    monkeypatch.setenv("CDSE_PASSWORD", "secret")
-    access = credentials.cdse_access()
-    assert access.token_url.startswith("https://identity.dataspace.copernicus.eu/")
-    assert access.stac_url.startswith("https://stac.dataspace.copernicus.eu/")
-    assert (access.username, access.password, access.sample) == (
-        "reader@example.org",
-        "secret",
-        False,
-    )
-    assert "secret" not in repr(access)
-
-
-def test_sample_mode_uses_the_sample_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    import helpers.data_source as data_source
-
-    monkeypatch.delenv("EOPF_STAC_URL", raising=False)
-    monkeypatch.setenv("CDSE_USERNAME", "reader@example.org")  # ignored on the sample service
-    monkeypatch.setattr(data_source, "stac_root_url", lambda: "http://127.0.0.1:9/")
-    access = credentials.cdse_access()
-    assert access.sample
-    assert access.username == safe.SAMPLE_USERNAME
-    assert access.token_url == "http://127.0.0.1:9" + safe.TOKEN_PATH
-    assert access.stac_url == "http://127.0.0.1:9/safe-stac/"
-
-
-def test_refused_token_is_one_line(safe_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import helpers.data_source as data_source
-
-    monkeypatch.delenv("EOPF_STAC_URL", raising=False)
-    monkeypatch.setattr(data_source, "stac_root_url", lambda: safe_url)
-    access = credentials.cdse_access()
-    refused = requests.post(access.token_url, data={**GOOD_FORM, "password": "x"}, timeout=30)
-    with pytest.raises(credentials.CredentialsRefusedError) as caught:
-        credentials.access_token(refused, access)
-    assert "Invalid user credentials" in str(caught.value)
-    assert "\n" not in str(caught.value)
-    accepted = requests.post(access.token_url, data=GOOD_FORM, timeout=30)
-    assert len(credentials.access_token(accepted, access)) > 20

@@ -31,7 +31,7 @@ import psutil
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 OUTPUTS = ("_build", ".cache", ".pytest_cache", ".ruff_cache")
 """What builds and tests may write (plus temporary directories and ``__pycache__``)."""
 _COPIED = ("Makefile", "_config.yml", "_toc.yml", "pyproject.toml", "requirements.txt")

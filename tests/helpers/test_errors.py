@@ -25,14 +25,12 @@ from helpers.errors import (
     InterruptedDownloadError,
     MissingCredentialsError,
     PortInUseError,
-    ProductGoneError,
     ServiceUnreachableError,
     UnknownCollectionError,
     UnknownItemError,
-    open_product,
 )
 from helpers.sample_service import catalog, faults
-from helpers.sample_service.cache import ChunkCache
+from helpers.sample_service.cache import VerifiedCache
 from helpers.sample_service.launcher import ThreadedServer
 from helpers.sample_service.zarr_store import ProductStore
 
@@ -98,26 +96,6 @@ def test_unreachable_stac_url_names_it_and_suggests_unsetting_it(
     assert one_line(caught.value).startswith(f"Cannot reach {silent_url}: no answer within 0.5 s")
 
 
-def test_a_product_gone_from_the_rolling_archive_is_one_line() -> None:
-    # The catalogue still lists the item; the product's store answers 404 for every key.
-    with ThreadedServer(stores=lambda product_id: None) as server:
-        item = Client.open(server.url).get_collection("sentinel-2-l2a").get_item(S2_ITEM)
-        asset = item.assets["product"]
-        with pytest.raises(FileNotFoundError):  # what the plain call gives: why the helper
-            xr.open_datatree(asset.href, **asset.extra_fields["xarray:open_datatree_kwargs"])
-        with pytest.raises(ProductGoneError) as caught:
-            open_product(asset)
-    message = one_line(caught.value)
-    assert f"The product of item '{S2_ITEM}' is no longer at {asset.href} (HTTP 404)" in message
-    assert "client.search(collections=['sentinel-2-l2a']" in message
-
-
-def test_open_product_opens_a_product_that_is_there(sample_service_url: str) -> None:
-    item = Client.open(sample_service_url).get_collection("sentinel-2-l2a").get_item(S2_ITEM)
-    tree = open_product(item.assets["product"])
-    assert "/measurements/reflectance/r10m" in tree.groups
-
-
 def test_missing_credentials_name_both_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EOPF_STAC_URL", "https://stac.core.eopf.eodc.eu/")
     monkeypatch.delenv("CDSE_USERNAME", raising=False)
@@ -157,7 +135,7 @@ def test_port_in_use_says_which_and_what_to_do(monkeypatch: pytest.MonkeyPatch) 
 def test_a_corrupt_cache_entry_is_detected_regenerated_and_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = ProductStore(catalog.get_product(S2_ITEM), ChunkCache(tmp_path))
+    store = ProductStore(catalog.get_product(S2_ITEM), VerifiedCache(tmp_path))
     key = f"{B01_60M}/0.0"
     original = store.get(key)
     (entry,) = [p for p in tmp_path.rglob("*") if p.is_file()]
@@ -166,7 +144,7 @@ def test_a_corrupt_cache_entry_is_detected_regenerated_and_logged(
     entry.write_bytes(bytes(damaged))
 
     with caplog.at_level(logging.WARNING, logger="helpers.sample_service"):
-        again = ProductStore(catalog.get_product(S2_ITEM), ChunkCache(tmp_path)).get(key)
+        again = ProductStore(catalog.get_product(S2_ITEM), VerifiedCache(tmp_path)).get(key)
     assert again == original
     assert entry.read_bytes() != bytes(damaged)  # the entry was rewritten
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

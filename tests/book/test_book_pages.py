@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-BOOK = Path(__file__).resolve().parents[1] / "book"
+BOOK = Path(__file__).resolve().parents[2] / "book"
 CHAPTERS = sorted(p for p in BOOK.glob("*.md") if "kernelspec:" in p.read_text(encoding="utf-8"))
 
 CODE_CELL = re.compile(r"^```\{code-cell\}.*?^```\s*$", re.S | re.M)

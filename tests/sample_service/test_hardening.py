@@ -34,7 +34,7 @@ from helpers.sample_service import catalog, safe, stac_api, stac_items
 from helpers.sample_service.app import build_app
 from helpers.sample_service.launcher import ThreadedServer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 S2 = catalog.get_product("S2B_MSIL2A_20250522T125039_N0511_R095_T26TML_20250522T133252")
 PRODUCT = "/" + catalog.product_path(S2)
 # Text that would show up if any file were served: this repository's pyproject.toml and passwd.

@@ -9,7 +9,7 @@ import yaml
 
 from tests.tools.linkcheck_config import linkcheck_config, main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_execution_is_off_and_no_url_is_fetched() -> None:

@@ -23,7 +23,7 @@ from helpers.errors import PortInUseError
 from helpers.sample_service import launcher
 from helpers.sample_service.launcher import ThreadedServer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -164,7 +164,7 @@ def test_serve_on_a_busy_port_says_so_in_one_line() -> None:
         done = subprocess.run(
             [sys.executable, "-m", "helpers.sample_service"],
             cwd=REPO,
-            env=service_env(PORT=str(port)),
+            env=service_env(EOPF_SAMPLE_PORT=str(port)),
             capture_output=True,
             text=True,
             timeout=60,
@@ -173,7 +173,8 @@ def test_serve_on_a_busy_port_says_so_in_one_line() -> None:
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert lines == [
-        f"Port {port} is already in use; choose another one, e.g. PORT={port + 1} make serve"
+        f"Port {port} is already in use; choose another one, "
+        f"e.g. EOPF_SAMPLE_PORT={port + 1} make serve"
     ]
 
 
@@ -182,7 +183,7 @@ def test_serve_prints_its_url_and_stops_on_ctrl_c() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "helpers.sample_service"],
         cwd=REPO,
-        env=service_env(PORT=str(port)),
+        env=service_env(EOPF_SAMPLE_PORT=str(port)),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -29,7 +29,7 @@ from pystac_client import Client
 
 from helpers.traffic import TrafficMeter
 
-BOOK = Path(__file__).resolve().parents[1] / "book"
+BOOK = Path(__file__).resolve().parents[2] / "book"
 CHAPTERS = ("01_find_and_open.md", "02_inside_eopf_zarr.md")
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```\s*$", re.S | re.M)
 
