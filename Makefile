@@ -30,6 +30,10 @@ $(STAMP): requirements.txt pyproject.toml
 ## make book: build the HTML book, executing every notebook (errors and warnings are fatal),
 ## against the catalogue of EOPF_SAMPLE_DATE (default: the tutorial's, 2025-06-18).
 book: $(STAMP)
+	@# The execution cache is keyed on code only: a build at another date starts it afresh.
+	@if [ -f _build/.sample-date ] && [ "$$(cat _build/.sample-date)" != "$(SAMPLE_DATE)" ]; \
+	  then rm -rf _build/.jupyter_cache; fi
+	@mkdir -p _build && echo "$(SAMPLE_DATE)" > _build/.sample-date
 	@EOPF_SAMPLE_DATE=$(SAMPLE_DATE) $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going \
 	  || { for f in _build/html/reports/*.err.log _build/html/reports/*/*.err.log; do \
 	         [ -f "$$f" ] && { echo "=== $$f"; cat "$$f"; }; done; exit 1; }

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from . import retries
 from .errors import EOPFBookError, ServiceUnreachableError, UnknownCollectionError, UnknownItemError
-from .sample_service import launcher
+from .sample_service import launcher, settings
 
 ENV_VAR = "EOPF_STAC_URL"
 CHECK_TIMEOUT_SECONDS = 10.0
@@ -68,8 +68,10 @@ def describe_source() -> str:
     url = stac_root_url()
     if is_sample():
         return (
-            f"Using the local sample service at {url}: structure and metadata replicate the "
-            f"EOPF Sample Service, pixel values are synthetic. Set {ENV_VAR} to use a live API."
+            f"Using the local sample service at {url}, the catalogue of "
+            f"{settings.sample_date()} ({settings.DATE_VAR}): structure and metadata replicate "
+            f"the EOPF Sample Service, pixel values are synthetic. Set {ENV_VAR} to use a live "
+            "API."
         )
     return f"Using the STAC API at {url} (from {ENV_VAR})."
 

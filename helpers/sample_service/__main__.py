@@ -85,10 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         banner = f"EOPF sample service at {url} (background; exits after {idle:g} s idle)"
     else:
         idle = None
-        banner = f"EOPF sample service, catalogue of {date}, at {url} (Ctrl-C to stop)"
+        banner = f"EOPF sample service at {url} (Ctrl-C to stop)"
         logging.basicConfig(level=logging.INFO, format="%(message)s")
     dates = ", ".join(f"/{d}/" for d in settings.SUPPORTED_DATES)
-    banner += f"\nEvery supported catalogue date has its own root: {dates}"
+    banner += f"\nCatalogue of {date} ({settings.DATE_VAR}); every date has its own root: {dates}"
     with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C while shutting down
         asyncio.run(_serve(sock, banner=banner, idle_seconds=idle, access_log=not args.background))
     return 0

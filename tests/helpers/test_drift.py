@@ -62,3 +62,12 @@ def test_find_group_by_pattern() -> None:
     assert found == "/owi/S01SIWOCN_20261126T193923_0025_A880_3C9E_0A21C4_VV/measurements"
     with pytest.raises(LookupError, match="2 groups"):
         find_group(tree, r"/\w+/[^/]+/measurements")
+
+
+def test_a_reader_counting_matches_gets_none_today(sample_service_url: str) -> None:
+    """pystac-client's matched() relies on numberMatched: gone from the 2026 API."""
+    then = Client.open(sample_service_url).search(collections=["sentinel-2-l2a"], limit=2)
+    assert then.matched() == 8
+    today = Client.open(f"{sample_service_url}{settings.CURRENT_DATE}/")
+    with pytest.warns(UserWarning):
+        assert today.search(collections=["sentinel-2-l2a"], limit=2).matched() is None

@@ -8,9 +8,13 @@ checks that the sample service replicates it on the current date and not on the 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -195,3 +199,17 @@ def test_lfr_coordinates_and_gifapar_are_int_encoded(today_client: Client) -> No
     gifapar = ds.gifapar.isel(rows=slice(0, 1024), columns=slice(1024, 2048)).values
     valid = gifapar[~xr.DataArray(gifapar).isnull().values]
     assert valid.size and valid.min() > 0 and valid.max() <= 1.0
+
+
+def test_make_serve_with_a_bad_date_is_one_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.sample_service", "--port", "1"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, settings.DATE_VAR: "2030-01-01"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == settings.EXIT_CANNOT_LISTEN and done.stdout == ""
+    (line,) = done.stderr.strip().splitlines()
+    assert "2030-01-01" in line and all(d in line for d in settings.SUPPORTED_DATES)
