@@ -55,8 +55,7 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	@rm -rf $(NB_DIR) && mkdir -p $(NB_DIR)
 	$(BIN)/python tests/tools/convert_notebooks.py book $(NB_DIR)
-	EOPF_SAMPLE_DATE=$(NOTEBOOK_DATE) \
-	  $(BIN)/python -m pytest --nbmake --nbmake-timeout=900 -p no:cacheprovider $(NB_DIR)
+	EOPF_SAMPLE_DATE=$(NOTEBOOK_DATE) $(BIN)/python -m pytest --nbmake --nbmake-timeout=900 -p no:cacheprovider $(NB_DIR)
 
 ## make linkcheck: internal links and references, with execution off and no network.
 linkcheck: $(STAMP)

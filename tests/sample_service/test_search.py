@@ -77,7 +77,9 @@ def test_both_catalogues_page_and_answer_alike() -> None:
             "context",
         }
         assert page["numberReturned"] == 1
-    assert [f["id"] for f in safe_page["features"]] == [safe.ITEM_ID]
+    assert safe_page["features"][0]["id"].endswith(".SAFE")
+    by_id = stac_api.search_post(ROOT + "/safe-stac", {"ids": [safe.ITEM_ID]}, safe.SAFE_CATALOGUE)
+    assert [f["id"] for f in by_id["features"]] == [safe.ITEM_ID]
     (following,) = [link for link in eopf["links"] if link["rel"] == "next"]
     second = stac_api.search_post(ROOT, following["body"])
     assert second["features"][0]["id"] != eopf["features"][0]["id"]
