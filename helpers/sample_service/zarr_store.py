@@ -18,7 +18,6 @@ from typing import Any
 
 import numcodecs
 import numpy as np
-from zarr.util import json_dumps
 
 from . import products, scenes
 from .catalog import ProductRecord, get_product
@@ -58,8 +57,10 @@ class ProductStore:
         meta = self._zmetadata["metadata"]
         self._specs = products.array_specs(self._zmetadata)
         # Every metadata document, serialised once, as zarr itself writes them.
-        self._documents: dict[str, bytes] = {key: json_dumps(value) for key, value in meta.items()}
-        self._documents[".zmetadata"] = json_dumps(self._zmetadata)
+        self._documents: dict[str, bytes] = {
+            key: products.dump_document(value) for key, value in meta.items()
+        }
+        self._documents[".zmetadata"] = products.dump_document(self._zmetadata)
         self._groups = sorted(
             key[: -len(".zgroup")].rstrip("/") for key in meta if key.endswith(".zgroup")
         )
