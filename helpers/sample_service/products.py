@@ -546,6 +546,19 @@ def _build_lfr(record: ProductRecord) -> dict[str, Any]:
     return {"metadata": meta, "zarr_consolidated_format": doc["zarr_consolidated_format"]}
 
 
+def dump_document(document: dict[str, Any]) -> bytes:
+    """A Zarr v2 metadata document as the bytes the live EOPF stores hold.
+
+    Why not zarr's own writer: the live ``cpm_v256`` stores were written by zarr-python 2,
+    whose JSON is indented by 4, sorted by key and ASCII-only (the templates are verbatim
+    copies and match this byte for byte); zarr-python 3 writes Zarr v2 metadata indented by 2
+    in insertion order. Serving the live bytes keeps request sizes, and anything a reader
+    compares with the live service, identical.
+    """
+    text = json.dumps(document, indent=4, sort_keys=True, ensure_ascii=True, separators=(",", ": "))
+    return text.encode("ascii")
+
+
 def copy_zmetadata(zmetadata: dict[str, Any]) -> dict[str, Any]:
     """A deep copy, so callers can never change a memoised store's metadata."""
     return copy.deepcopy(zmetadata)

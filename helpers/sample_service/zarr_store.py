@@ -16,7 +16,6 @@ from typing import Any
 
 import numcodecs
 import numpy as np
-from zarr.util import json_dumps
 
 from . import products, scenes
 from .cache import VerifiedCache, content_digest, default_cache_root
@@ -113,7 +112,7 @@ class ProductStore:
 
 def encode_metadata(document: dict[str, Any]) -> bytes:
     """A metadata document (``.zarray``, ``.zattrs``, ``.zmetadata``...) as zarr writes it."""
-    return json_dumps(document)
+    return products.dump_document(document)
 
 
 def encode_chunk(spec: products.ArraySpec, values: np.ndarray) -> bytes:

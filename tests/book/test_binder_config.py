@@ -154,8 +154,36 @@ def test_post_build_installs_the_helpers_without_touching_the_pins() -> None:
     install = [
         cmd for cmd in post_build_commands() if cmd[:4] == ["python", "-m", "pip", "install"]
     ]
-    assert len(install) == 1
-    assert "--no-deps" in install[0] and install[0][-2:] == ["-e", "."]
+    assert len(install) == 2
+    assert all("--no-deps" in cmd for cmd in install)
+    assert install[0][-2:] == ["-r", "requirements-no-deps.txt"]
+    assert install[1][-2:] == ["-e", "."]
+
+
+def test_post_build_accepts_the_same_single_conflict_as_make() -> None:
+    """Binder's pip check tolerates exactly the conflict the Makefile names, nothing else."""
+    (check,) = [cmd for cmd in post_build_commands() if "tests/tools/pip_check.py" in cmd]
+    allowed = [check[i + 1] for i, word in enumerate(check) if word == "--allow"]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    known = re.search(r"^KNOWN_CONFLICT := (.+)$", makefile, re.MULTILINE)
+    assert known and allowed == [known.group(1).strip()]
+
+
+def test_no_deps_file_pins_only_what_the_main_file_leaves_out() -> None:
+    """xarray-eopf is pinned exactly, once, in requirements-no-deps.txt and nowhere else."""
+    no_deps = [Requirement(line) for line in requirement_lines(ROOT / "requirements-no-deps.txt")]
+    assert [canonicalize_name(req.name) for req in no_deps] == ["xarray-eopf"]
+    assert [s.operator for s in no_deps[0].specifier] == ["=="]
+    pinned = {
+        canonicalize_name(Requirement(line).name)
+        for line in requirement_lines(BINDER / "requirements.txt")
+    }
+    direct = {
+        canonicalize_name(Requirement(line).name)
+        for line in requirement_lines(ROOT / "requirements.in")
+    }
+    assert "xarray-eopf" not in pinned | direct, "xarray-eopf would be installed with its zarr<3"
+    assert {"zarr", "pystac-client", "xcube-resampling", "jupyterlab"} <= pinned
 
 
 def test_post_build_makes_markdown_open_as_notebooks(tmp_path: Path) -> None:

@@ -34,7 +34,14 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 OUTPUTS = ("_build", ".cache", ".pytest_cache", ".ruff_cache")
 """What builds and tests may write (plus temporary directories and ``__pycache__``)."""
-_COPIED = ("Makefile", "_config.yml", "_toc.yml", "pyproject.toml", "requirements.txt")
+_COPIED = (
+    "Makefile",
+    "_config.yml",
+    "_toc.yml",
+    "pyproject.toml",
+    "requirements.txt",
+    "requirements-no-deps.txt",
+)
 _COPIED_DIRS = ("book", "helpers", "tests")
 # Never remake (reinstall) the shared environment; and when this runs under `make test`, the
 # outer make must not make the inner one print "Entering directory" lines into its recipes.

@@ -19,9 +19,10 @@ import numcodecs
 import numpy as np
 import pytest
 import xarray as xr
-from zarr.util import json_dumps
+import zarr
+from zarr.core.buffer import cpu
 
-from helpers.sample_service import catalog, zarr_store
+from helpers.sample_service import catalog, products, zarr_store
 from helpers.sample_service.cache import VerifiedCache
 
 S2_TUTORIAL = "S2B_MSIL2A_20250522T125039_N0511_R095_T26TML_20250522T133252"
@@ -181,11 +182,39 @@ def test_every_group_opens_as_a_dataset(product_id: str) -> None:
 # --- keys ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("product_type", products.PRODUCT_TYPES)
+def test_metadata_bytes_follow_the_live_stores_json_conventions(product_type: str) -> None:
+    """The templates are verbatim `.zmetadata` files of live products (written by zarr-python
+    2: indent 4, sorted keys, ASCII); serialising their parsed JSON must give the same bytes,
+    so every document the service serves is formatted as the live service formats it."""
+    path = products.TEMPLATE_DIR / products.TEMPLATE_FILES[product_type]
+    live = path.read_bytes()
+    assert products.dump_document(json.loads(live)) == live
+
+
+def test_zarr_3_reads_the_served_metadata_as_zarr_v2() -> None:
+    """zarr-python 3 parses every served document as Zarr v2, with the template's codec."""
+    store = zarr_store.open_store(S2_TUTORIAL)
+    memory = {key: store.get(key) for key in (".zmetadata", ".zgroup", ".zattrs")}
+    path = "measurements/reflectance/r10m/b08"
+    for key in (".zarray", ".zattrs"):
+        memory[f"{path}/{key}"] = store.get(f"{path}/{key}")
+    memory[f"{path}/0.0"] = store.get(f"{path}/0.0")
+    mem = zarr.storage.MemoryStore(
+        {key: cpu.Buffer.from_bytes(value) for key, value in memory.items()}
+    )
+    group = zarr.open_consolidated(mem, mode="r", zarr_format=2)
+    array = group[path]
+    assert array.metadata.zarr_format == 2
+    assert array.metadata.compressor.codec_id == "blosc"
+    np.testing.assert_array_equal(array[:1830, :1830], _decode(store, path, "0.0"))
+
+
 def test_metadata_keys_hold_the_consolidated_documents() -> None:
     store = zarr_store.open_store(S2_TUTORIAL)
     assert store is zarr_store.open_store(S2_TUTORIAL)  # memoised
     document = json.loads(store.get(".zmetadata"))
-    assert document == json.loads(json_dumps(store.zmetadata()))
+    assert store.get(".zmetadata") == products.dump_document(store.zmetadata())
     assert document["zarr_consolidated_format"] == 1
     for key, value in document["metadata"].items():
         assert json.loads(store.get(key)) == value, key
