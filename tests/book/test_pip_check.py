@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tests.tools.pip_check import CLEAN, unexpected
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KNOWN = re.search(
     r"^KNOWN_CONFLICT := (.+)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE
 )
