@@ -19,8 +19,8 @@ from matplotlib.text import Text
 
 FIGURE_DPI = 100
 """Pixels per inch of the PNGs in the book."""
-CONTENT_WIDTH_IN = 7.4
-"""Width of the content column at 1280 px, in inches at `FIGURE_DPI` (the column is ~740 px)."""
+CONTENT_WIDTH_IN = 6.9
+"""Width of the content column at 1280 px, in inches at `FIGURE_DPI` (the column is ~690 px)."""
 MIN_FONT_PT = 8.0
 """Smallest font the book's style uses: 11 px at `FIGURE_DPI` when drawn at full size."""
 SMALLEST_FONT_KEY = "Smallest-Font-Px"

@@ -46,7 +46,7 @@ def test_book_style_fits_the_column_with_legible_fonts() -> None:
     with matplotlib.rc_context():
         figures.use_book_style()  # outside IPython: the sizes only
         width, _ = matplotlib.rcParams["figure.figsize"]
-        assert width * figures.FIGURE_DPI <= 760
+        assert width * figures.FIGURE_DPI <= 700
         fig, ax = plt.subplots()
         ax.plot([0, 1], [0, 1], label="a line")
         ax.legend()
@@ -55,5 +55,5 @@ def test_book_style_fits_the_column_with_legible_fonts() -> None:
             px = _recorded_px(figures.figure_png(fig))
         finally:
             plt.close(fig)
-    # At full width in a ~740 px column the smallest text is at least 9 px.
-    assert px >= 9 * figures.FIGURE_DPI * width / 740
+    # At full width in a ~690 px column the smallest text is at least 9 px.
+    assert px >= 9 * figures.FIGURE_DPI * width / 690
