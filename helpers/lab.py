@@ -21,12 +21,14 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO_ROOT / ".cache" / "lab" / "config"
-# JupyterLab's document manager: which viewer opens a file type by default. jupytext's
-# viewer is called "Jupytext Notebook"; "markdown" covers .md, "myst" the MyST file type.
+# JupyterLab's document manager: which viewer opens a file type by default (jupytext's
+# viewer is called "Jupytext Notebook"; "markdown" covers .md, "myst" the MyST file type).
+# The news check is switched off: it asks a web service, and the book works offline.
 VIEWER_OVERRIDES = {
     "@jupyterlab/docmanager-extension:plugin": {
         "defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}
-    }
+    },
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false"},
 }
 
 
@@ -50,15 +52,18 @@ def lab_environment(config_dir: Path, base: dict[str, str] | None = None) -> dic
 
 def lab_command(port: int, extra: list[str] | None = None) -> list[str]:
     """The JupyterLab command line: this environment's Python, the repository as root."""
-    return [
+    command = [
         sys.executable,
         "-m",
         "jupyterlab",
         f"--ServerApp.root_dir={REPO_ROOT}",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
-        *(extra or []),
     ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Containers and CI often run as root, where Jupyter refuses to start unless told.
+        command.append("--ServerApp.allow_root=True")
+    return [*command, *(extra or [])]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,8 @@ def test_config_opens_markdown_with_jupytext(tmp_path: Path) -> None:
     )
     viewers = overrides["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
     assert viewers == {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}
+    notifications = overrides["@jupyterlab/apputils-extension:notification"]
+    assert notifications["fetchNews"] == "false"  # offline: no news from the web
 
 
 def test_environment_adds_the_folder_and_keeps_the_readers_own(tmp_path: Path) -> None:
