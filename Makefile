@@ -52,9 +52,7 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix-only --select I helpers tests
 	$(BIN)/ruff format helpers tests
-	$(BIN)/jupytext --quiet --pipe "$(BIN)/ruff check --fix-only --select I $(CHAPTER_RUFF) -" $(CHAPTERS)
-	$(BIN)/jupytext --quiet --pipe "$(BIN)/ruff format $(CHAPTER_FORMAT) -" $(CHAPTERS)
-	@sed -i '/^    jupytext_version:/d' $(CHAPTERS)
+	$(BIN)/python tests/tools/format_chapters.py $(BIN)/ruff $(CHAPTERS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -p no:cacheprovider
