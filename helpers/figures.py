@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 
 import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
@@ -43,8 +44,19 @@ BOOK_RC = {
 }
 
 
+def _drawable(fig: Figure) -> None:
+    """Give ``fig`` a canvas that can draw, if it lost its own.
+
+    `plt.close` leaves a closed figure with matplotlib's base canvas, which cannot render;
+    the chapters close a figure before they glue it, so that it is shown only once.
+    """
+    if not hasattr(fig.canvas, "get_renderer"):
+        FigureCanvasAgg(fig)
+
+
 def smallest_font_pt(fig: Figure) -> float:
     """Size in points of the smallest visible, non-empty text of ``fig``."""
+    _drawable(fig)
     fig.canvas.draw()  # tick labels exist only once the figure has been drawn
     sizes = [
         text.get_fontsize()

@@ -57,3 +57,13 @@ def test_book_style_fits_the_column_with_legible_fonts() -> None:
             plt.close(fig)
     # At full width in a ~690 px column the smallest text is at least 9 px.
     assert px >= 9 * figures.FIGURE_DPI * width / 690
+
+
+def test_a_closed_figure_can_still_be_glued() -> None:
+    """The chapters close a figure, then glue it: it must still render, with its record."""
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.set_title("closed before it is shown", fontsize=7)
+    ax.tick_params(labelsize=12)
+    plt.close(fig)
+    png = figures.figure_png(fig)
+    assert _recorded_px(png) == pytest.approx(7 * figures.FIGURE_DPI / 72, abs=0.01)
