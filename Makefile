@@ -8,6 +8,14 @@ STAMP  := $(VENV)/.installed
 # Where notebooks converted for nbmake go: nbmake skips any path containing
 # `_build`, so they live in the project's cache instead.
 NB_DIR := .cache/notebooks
+# The chapters' code as notebooks, for ruff (which reads .ipynb cell by cell).
+LINT_DIR := .cache/lint-chapters
+CHAPTERS := $(wildcard book/0*.md)
+# Chapters' code cells: 88 characters, the width of the book's content column. UP032, UP045
+# and B007 are left out because the chapters show the original tutorial's code in its own style
+# (str.format, Optional, an unused loop variable).
+CHAPTER_RUFF := --line-length 88 --extend-ignore UP032,UP045,B007
+CHAPTER_FORMAT := --line-length 88
 export PYTHONDONTWRITEBYTECODE := 1
 # The catalogue date of the sample service (EOPF_SAMPLE_DATE): the tutorial's by default.
 # `make test` builds the book at the tutorial's date and runs the notebooks under nbmake at
@@ -17,7 +25,7 @@ CURRENT_DATE  := 2026-11-29
 SAMPLE_DATE   ?= $(or $(EOPF_SAMPLE_DATE),$(TUTORIAL_DATE))
 NOTEBOOK_DATE ?= $(CURRENT_DATE)
 
-.PHONY: book test lint unit notebooks linkcheck browser-test serve bench clean lock
+.PHONY: book test lint format unit notebooks linkcheck browser-test serve lab bench clean lock
 
 # requirements-no-deps.txt holds xarray-eopf, installed without its dependencies because it
 # declares zarr<3 while the book runs it on zarr 3 (that file says why; its real dependencies
@@ -52,9 +60,20 @@ book: $(STAMP)
 test: lint unit notebooks linkcheck browser-test
 test: SAMPLE_DATE := $(TUTORIAL_DATE)
 
+## make lint: ruff on helpers/ and tests/, and on the chapters' code cells (via jupytext).
 lint: $(STAMP)
 	$(BIN)/ruff check helpers tests
 	$(BIN)/ruff format --check helpers tests
+	@rm -rf $(LINT_DIR)
+	@$(BIN)/python tests/tools/convert_notebooks.py book $(LINT_DIR) >/dev/null
+	$(BIN)/ruff check $(CHAPTER_RUFF) $(LINT_DIR)/*.ipynb
+	$(BIN)/ruff format --check $(CHAPTER_FORMAT) $(LINT_DIR)/*.ipynb
+
+## make format: ruff format (and safe import fixes) on helpers/, tests/ and the chapters' code.
+format: $(STAMP)
+	$(BIN)/ruff check --fix-only --select I helpers tests
+	$(BIN)/ruff format helpers tests
+	$(BIN)/python tests/tools/format_chapters.py $(BIN)/ruff $(CHAPTERS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -p no:cacheprovider
@@ -74,6 +93,12 @@ linkcheck: $(STAMP)
 browser-test: book
 	CHROMIUM_PATH="$$(tests/browser/ensure_chromium.sh)" \
 	  $(BIN)/python -m pytest tests/browser -p no:cacheprovider
+
+## make lab: JupyterLab from the project's environment, chapters opening as notebooks
+## (jupytext), the sample service started in the background. LAB_PORT=8888 by default.
+LAB_PORT ?= 8888
+lab: $(STAMP)
+	$(BIN)/python -m helpers.lab --port $(LAB_PORT)
 
 ## make serve: run the sample service in the foreground (EOPF_SAMPLE_PORT, 8765 by default); it
 ## serves every supported date and prints the root of EOPF_SAMPLE_DATE's catalogue.

@@ -8,6 +8,9 @@ to misbehave:
 - ``rate``: the fraction of requests answered with a 5xx status (500, 502, 503 or 504) and a
   JSON error body, without doing the work;
 - ``latency``: seconds added before every request is answered;
+- ``bandwidth``: megabits per second of one link that every answer's body shares (0, the
+  default: unlimited); with ``latency`` it plays a network profile such as 30 ms round trip
+  and 100 Mbit/s (``latency=0.03,bandwidth=100``) on loopback;
 - ``drop``: the fraction of requests whose answer is cut off mid-body: the headers promise the
   whole length, part of the body is sent, then the connection is closed (answers built in
   memory: STAC JSON and Zarr keys; a download the handler streams itself passes whole);
@@ -32,6 +35,7 @@ import os
 import random
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
@@ -72,6 +76,8 @@ class FaultSpec:
     drop: float = 0.0
     """Fraction of requests whose body is cut off mid-way."""
     seed: int = 0
+    bandwidth: float = 0.0
+    """Megabits per second shared by all answers' bodies (0: unlimited)."""
     match: str = DEFAULT_MATCH
     """Regular expression searched in the request path; only matching requests are affected."""
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
@@ -86,6 +92,10 @@ class FaultSpec:
             raise FaultSpecError(text, "rate + drop cannot exceed 1")
         if not 0.0 <= self.latency <= 60.0:
             raise FaultSpecError(text, f"latency must be 0 to 60 seconds, got {self.latency}")
+        if not 0.0 <= self.bandwidth <= 100_000.0:
+            raise FaultSpecError(
+                text, f"bandwidth must be 0 to 100000 Mbit/s (0: unlimited), got {self.bandwidth}"
+            )
         try:
             pattern = re.compile(self.match)
         except re.error as error:
@@ -95,12 +105,14 @@ class FaultSpec:
     @property
     def active(self) -> bool:
         """Whether this spec changes anything at all."""
-        return bool(self.rate or self.latency or self.drop)
+        return bool(self.rate or self.latency or self.drop or self.bandwidth)
 
     def describe(self) -> str:
         """The spec in the ``EOPF_SAMPLE_FAULTS`` syntax (``match`` only when not the default)."""
         parts = [f"rate={self.rate:g}", f"latency={self.latency:g}", f"drop={self.drop:g}"]
         parts.append(f"seed={self.seed}")
+        if self.bandwidth:
+            parts.append(f"bandwidth={self.bandwidth:g}")
         if self.match != DEFAULT_MATCH:
             parts.append(f"match={self.match}")
         return ",".join(parts)
@@ -152,6 +164,21 @@ class FaultInjector:
         self._lock = threading.Lock()
         self.counts: dict[Outcome, int] = {"pass": 0, "fail": 0, "drop": 0}
         """How many requests met each outcome (for tests and curious readers)."""
+        self._link_free_at = 0.0  # monotonic time at which the shared link is next idle
+
+    def transfer_delay(self, nbytes: int) -> float:
+        """Seconds until a body of ``nbytes`` has crossed the link, queued after earlier ones.
+
+        One link shared by every answer, as a reader's connection is: bodies sent at the same
+        time queue behind each other, so the total rate never exceeds ``bandwidth``.
+        """
+        if not self.spec.bandwidth or nbytes <= 0:
+            return 0.0
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._link_free_at)
+            self._link_free_at = start + nbytes * 8 / (self.spec.bandwidth * 1e6)
+            return self._link_free_at - now
 
     def decide(self, method: str, path_qs: str, byte_range: str = "") -> tuple[Outcome, float]:
         """(outcome, a number in [0, 1) for the details) of the next such request.
@@ -194,9 +221,19 @@ class FaultInjector:
             body = {"code": "InjectedFault", "description": "Fault injected by the sample service."}
             return web.json_response(body, status=status)
         response = await handler(request)
+        if spec.bandwidth:
+            await asyncio.sleep(self.transfer_delay(_body_length(response)))
         if outcome == "drop":
             return await _cut_off(request, response, detail)
         return response
+
+
+def _body_length(response: web.StreamResponse) -> int:
+    """Bytes of the answer's body: the built body, else the announced length, else 0."""
+    body = response.body if isinstance(response, web.Response) else None
+    if isinstance(body, bytes):
+        return len(body)
+    return response.content_length or 0
 
 
 async def _cut_off(

@@ -92,3 +92,56 @@ def test_glued_figures_have_alt_text_and_caption(chapter: Path) -> None:
         assert re.search(r"^:alt:\s*\S", body, re.M), f"{chapter.name}: figure {name} has no :alt:"
         caption = [ln for ln in body.splitlines() if ln.strip() and not ln.startswith(":")]
         assert caption, f"{chapter.name}: figure {name} has no caption"
+
+
+CELL_TAGS = re.compile(
+    r"^```\{code-cell\}[^\n]*\n(?::tags:\s*\[([^\]]*)\]|---\n(.*?)\n---)", re.M | re.S
+)
+HIDDEN_INPUT = {"remove-input", "hide-input", "remove-cell", "hide-cell"}
+SOLUTION = re.compile(r"#\s*Solution(?: to exercise)?\s+(\d+)", re.I)
+EXERCISE = re.compile(r"^(\d+)\. \*\*", re.M)
+
+
+def _cells_with_tags(text: str) -> list[tuple[set[str], str]]:
+    """Every code cell of a page: its tags and its source."""
+    cells = []
+    for match in CODE_CELL.finditer(text):
+        block = match.group(0)
+        tags: set[str] = set()
+        header = CELL_TAGS.match(block)
+        if header and header.group(1) is not None:
+            tags = {tag.strip() for tag in header.group(1).split(",")}
+        elif header and header.group(2) is not None:
+            listed = re.search(r"tags:\s*\[([^\]]*)\]", header.group(2))
+            tags = {tag.strip() for tag in listed.group(1).split(",")} if listed else set()
+        cells.append((tags, block))
+    return cells
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_glue_calls_are_out_of_sight(chapter: Path) -> None:
+    """Bookkeeping is not the lesson: a cell that glues hides its input."""
+    visible = [
+        block.splitlines()[1][:70]
+        for tags, block in _cells_with_tags(chapter.read_text(encoding="utf-8"))
+        if "glue(" in block and not tags & HIDDEN_INPUT
+    ]
+    assert not visible, f"{chapter.name}: visible cells calling glue(): {visible}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_every_exercise_has_a_collapsed_solution(chapter: Path) -> None:
+    text = chapter.read_text(encoding="utf-8")
+    turn = re.search(r"^## .*(your turn|Exercises).*?(?=^## |\Z)", text, re.M | re.S | re.I)
+    assert turn, f"{chapter.name}: no exercise section"
+    exercises = {int(n) for n in EXERCISE.findall(_prose(turn.group(0)))}
+    solved = {
+        int(n)
+        for tags, block in _cells_with_tags(turn.group(0))
+        if "hide-cell" in tags
+        for n in SOLUTION.findall(block)
+    }
+    assert exercises, f"{chapter.name}: no numbered exercises found"
+    assert exercises <= solved, (
+        f"{chapter.name}: exercises without a collapsed solution: {sorted(exercises - solved)}"
+    )

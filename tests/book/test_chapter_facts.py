@@ -111,13 +111,17 @@ TUTORIAL_BLOCKS: dict[str, tuple[str, ...]] = {
 }
 
 
+LINT_PRAGMA = re.compile(r"\s+#\s*(?:noqa|fmt:|type:)[^\n]*$")
+
+
 def _code_lines(chapter: str) -> list[str]:
     """Logical code lines of a chapter: every code cell, stripped, without blanks and comments."""
     text = (BOOK / chapter).read_text(encoding="utf-8")
     lines = []
     for cell in CODE_CELL.findall(text):
         for line in cell.splitlines():
-            stripped = line.strip()
+            # A lint pragma at the end of a line (`# noqa: E501`) is not part of the code.
+            stripped = LINT_PRAGMA.sub("", line).strip()
             if stripped and not stripped.startswith(("#", ":tags:")):
                 lines.append(stripped)
     return lines

@@ -44,3 +44,12 @@ def test_main_writes_the_derived_file(tmp_path: Path) -> None:
     written = yaml.safe_load(target.read_text())
     assert written["execute"]["execute_notebooks"] == "off"
     assert written["title"] == yaml.safe_load((ROOT / "_config.yml").read_text())["title"]
+
+
+def test_local_extension_folders_become_absolute(tmp_path: Path) -> None:
+    """The derived file lives in the cache, so `book/_ext` must not stay relative."""
+    config = {"sphinx": {"local_extensions": {"offline_assets": "book/_ext"}}}
+    derived = linkcheck_config(config, tmp_path)
+    assert derived["sphinx"]["local_extensions"] == {
+        "offline_assets": str((tmp_path / "book" / "_ext").resolve())
+    }

@@ -21,6 +21,10 @@ PROBE_JS = (Path(__file__).with_name("probe.js")).read_text(encoding="utf-8")
 TRACEBACK_MARK = "Traceback (most recent call last)"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 PAGE_TIMEOUT_MS = 60_000
+# The smallest text a reader can read comfortably on screen, in CSS pixels.
+MIN_TEXT_PX = 9.0
+# PNG text chunk in which `helpers.figures` records the figure's smallest font, in image pixels.
+SMALLEST_FONT_KEY = "Smallest-Font-Px"
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,49 @@ class PageReport:
                 problems.append(f"image without alt text: {src}")
             elif _is_file_name(alt, src):
                 problems.append(f"alt text is only the file name: {src}")
+        return problems
+
+    def clipped_lines(self) -> list[str]:
+        """Code and output blocks with lines that do not fit the content column."""
+        return [
+            f"{block['kind']} line {block['overflowPx']} px too wide: {block['line']!r}"
+            for block in self.probe["clipped"]
+        ]
+
+    def off_site_requests(self) -> list[str]:
+        """Everything the page asked for off this site (a CDN, a font service, ...)."""
+        return sorted(set(self.blocked_external))
+
+    def figure_text_problems(self, site_root: Path) -> list[str]:
+        """Figures of the book whose smallest text is drawn under `MIN_TEXT_PX` on screen.
+
+        The figure's smallest font in image pixels is recorded in the PNG by
+        `helpers.figures`; the page draws the image at ``renderedWidth`` CSS pixels for
+        ``naturalWidth`` image pixels. A figure without the record was not made with the
+        book's style, so its text size is unknown: that is reported too.
+        """
+        from PIL import Image
+
+        problems = []
+        for image in self.probe["images"]:
+            path = urlsplit(image["url"]).path
+            if "/_images/" not in path or not path.endswith(".png"):
+                continue
+            file = site_root / path.split("/_images/", 1)[0].lstrip("/") / "_images"
+            file = file / path.split("/_images/", 1)[1]
+            if not file.is_file() or image["naturalWidth"] <= 0 or image["renderedWidth"] <= 0:
+                continue
+            with Image.open(file) as png:
+                recorded = png.text.get(SMALLEST_FONT_KEY) if hasattr(png, "text") else None
+            name = posixpath.basename(path)
+            if recorded is None:
+                problems.append(f"{name}: no recorded font size (not drawn with helpers.figures)")
+                continue
+            on_screen = float(recorded) * image["renderedWidth"] / image["naturalWidth"]
+            if on_screen < MIN_TEXT_PX:
+                problems.append(
+                    f"{name}: smallest text {on_screen:.1f} px on screen (< {MIN_TEXT_PX:g} px)"
+                )
         return problems
 
     def broken_links(self) -> list[str]:

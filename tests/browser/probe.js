@@ -3,6 +3,10 @@
 // Links are fetched by the browser itself so that URL resolution, redirects and HTML
 // parsing (for anchors) are exactly the browser's, not a re-implementation of them.
 async () => {
+  // Open every collapsed block (hidden cells, solutions): a reader may open them too.
+  for (const details of document.querySelectorAll("details")) {
+    details.open = true;
+  }
   // Images: make lazy ones load now, then wait for every image to finish (or fail).
   const images = Array.from(document.images);
   for (const img of images) {
@@ -14,7 +18,30 @@ async () => {
     url: img.currentSrc || img.src,
     alt: img.getAttribute("alt"),
     naturalWidth: img.naturalWidth,
+    renderedWidth: img.getBoundingClientRect().width,
   }));
+
+  // Code and output blocks whose lines do not fit: wider than their box (so cut off or
+  // scrolled), or running past the right edge of the article.
+  const article = document.querySelector("article") || document.body;
+  const articleRight = article.getBoundingClientRect().right;
+  const blocks = article.querySelectorAll(
+    "div.cell pre, div.cell_output div.output, div.cell_output table"
+  );
+  const clippedReport = [];
+  for (const block of blocks) {
+    const box = block.getBoundingClientRect();
+    if (box.width === 0) continue;
+    const overflow = Math.max(block.scrollWidth - block.clientWidth, box.right - articleRight);
+    if (overflow <= 1) continue;
+    const lines = (block.innerText || block.textContent || "").split("\n");
+    const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), "");
+    clippedReport.push({
+      kind: block.closest("div.cell_input") ? "code" : "output",
+      overflowPx: Math.round(overflow),
+      line: longest.slice(0, 120),
+    });
+  }
 
   // Cell outputs that look like errors; tags of the cell they belong to.
   // A cell's outputs are `div.output` inside `div.cell_output`; the container is
@@ -103,6 +130,7 @@ async () => {
   return {
     title: document.title,
     images: imageReport,
+    clipped: clippedReport,
     outputs: outputReport,
     launchLinks,
     editLinks,

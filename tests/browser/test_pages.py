@@ -59,6 +59,26 @@ def test_images_load_and_have_alt_text(page: TocPage, page_report: ReportOf) -> 
 
 
 @by_page
+def test_no_line_is_cut_off(page: TocPage, page_report: ReportOf) -> None:
+    """Every code and output line fits the content column of a 1280 px window."""
+    problems = page_report(page).clipped_lines()
+    assert not problems, f"{page.html_path}:{_listing(problems)}"
+
+
+@by_page
+def test_no_external_requests(page: TocPage, page_report: ReportOf) -> None:
+    """The page works offline: MathJax, fonts and scripts all come from the built site."""
+    problems = page_report(page).off_site_requests()
+    assert not problems, f"{page.html_path} asked for off-site resources:{_listing(problems)}"
+
+
+@by_page
+def test_figure_text_is_legible(page: TocPage, page_report: ReportOf, site_dir: Path) -> None:
+    problems = page_report(page).figure_text_problems(site_dir)
+    assert not problems, f"{page.html_path}:{_listing(problems)}"
+
+
+@by_page
 def test_internal_links_resolve(page: TocPage, page_report: ReportOf) -> None:
     report = page_report(page)
     assert report.probe["links"], "no internal links at all: the probe did not see the page"

@@ -9,9 +9,12 @@ not the built book, and runs in a second or two.
 from __future__ import annotations
 
 import base64
+import io
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from PIL import Image, PngImagePlugin
 from playwright.sync_api import BrowserContext
 
 from tests.browser.book_site import serve_directory
@@ -22,12 +25,16 @@ PIXEL_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
 )
 
+# A code line far wider than any column.
+LONG_LINE = "x = " + "1 + " * 60 + "1"
+
 BROKEN_PAGE = """<!DOCTYPE html>
 <html><head><title>Broken</title>
 <script>const duplicated = 1;</script>
 <script>const duplicated = 2;</script>
 <script src="../_static/theme.js"></script>
 <script src="../_static/own.js"></script>
+<link rel="stylesheet" href="https://cdn.example.org/theme.css">
 </head><body>
 <div class="dropdown-launch-buttons"><a href="https://binder.example/v2/gh/o/r/main">B</a></div>
 <article class="bd-article">
@@ -48,6 +55,11 @@ KeyError: 'b08'</pre></div></div></div>
 <img src="../_images/pixel.png">
 <img src="../_images/pixel.png" alt="../_images/pixel.png">
 <img src="../_images/pixel.png" alt="A red pixel">
+<div class="cell"><div class="cell_input"><pre style="overflow:auto">LONG_LINE</pre></div></div>
+<div class="cell"><div class="cell_input"><pre>short = "fits"</pre></div></div>
+<img src="../_images/tiny-text.png" alt="A figure with tiny text" style="width:100px">
+<img src="../_images/large-text.png" alt="A figure with large text">
+<img src="../_images/unrecorded.png" alt="A figure of unknown text size">
 <a href="missing.html">gone</a>
 <a href="other.html#absent">no such anchor</a>
 <a href="other.html#present">fine</a>
@@ -64,18 +76,37 @@ OTHER_PAGE = """<!DOCTYPE html>
 """
 
 
+def _png_with_font(width: int, smallest_font_px: str) -> bytes:
+    """A blank PNG recording its smallest font as `helpers.figures` does."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Smallest-Font-Px", smallest_font_px)
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, 50), "white").save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
 @pytest.fixture(scope="module")
-def broken_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def site_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("broken-site")
     (root / "book").mkdir()
     (root / "_static").mkdir()
     (root / "_images").mkdir()
-    (root / "book" / "broken.html").write_text(BROKEN_PAGE, encoding="utf-8")
+    page = BROKEN_PAGE.replace("LONG_LINE", LONG_LINE)
+    (root / "book" / "broken.html").write_text(page, encoding="utf-8")
     (root / "book" / "other.html").write_text(OTHER_PAGE, encoding="utf-8")
     (root / "_images" / "pixel.png").write_bytes(PIXEL_PNG)
+    (root / "_images" / "unrecorded.png").write_bytes(PIXEL_PNG)
+    # 400 px wide, smallest font 20 px: at 100 px on screen that is 5 px; at full size 20 px.
+    (root / "_images" / "tiny-text.png").write_bytes(_png_with_font(400, "20.00"))
+    (root / "_images" / "large-text.png").write_bytes(_png_with_font(400, "20.00"))
     (root / "_static" / "theme.js").write_text('console.error("theme noise");\n')
     (root / "_static" / "own.js").write_text('throw new Error("own script failed");\n')
-    with serve_directory(root) as url:
+    return root
+
+
+@pytest.fixture(scope="module")
+def broken_site(site_root: Path) -> Iterator[str]:
+    with serve_directory(site_root) as url:
         yield url
 
 
@@ -122,7 +153,24 @@ def test_only_the_books_own_console_errors_count(report: PageReport, broken_site
     assert any("duplicated" in entry for entry in others)
 
 
+def test_cut_off_lines_are_caught(report: PageReport) -> None:
+    problems = report.clipped_lines()
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("code line") and "x = 1 + 1" in problems[0]
+
+
+def test_illegible_figure_text_is_caught(report: PageReport, site_root: Path) -> None:
+    assert report.figure_text_problems(site_root) == [
+        "pixel.png: no recorded font size (not drawn with helpers.figures)",
+        "pixel.png: no recorded font size (not drawn with helpers.figures)",
+        "pixel.png: no recorded font size (not drawn with helpers.figures)",
+        "tiny-text.png: smallest text 5.0 px on screen (< 9 px)",
+        "unrecorded.png: no recorded font size (not drawn with helpers.figures)",
+    ]
+
+
 def test_off_site_requests_are_blocked_and_pages_screenshotted(report: PageReport) -> None:
-    assert report.blocked_external == []  # the off-site link is not followed, only listed
+    # The off-site stylesheet is requested (and blocked); the off-site link is not followed.
+    assert report.off_site_requests() == ["https://cdn.example.org/theme.css"]
     assert report.probe["launchLinks"] == ["https://binder.example/v2/gh/o/r/main"]
     assert report.screenshot is not None and report.screenshot.stat().st_size > 0

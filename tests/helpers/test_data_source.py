@@ -145,3 +145,11 @@ def test_ipython_prints_book_errors_as_one_line() -> None:
     # Other errors keep their usual traceback.
     assert "ZeroDivisionError" in done.stdout and "Traceback" in done.stdout
     assert done.stdout.count("Traceback") == 1
+
+
+def test_pixel_values_note_follows_the_source(monkeypatch) -> None:
+    monkeypatch.delenv("EOPF_STAC_URL", raising=False)
+    assert "synthetic" in data_source.pixel_values_note()
+    monkeypatch.setenv("EOPF_STAC_URL", "https://stac.example.org/")
+    note = data_source.pixel_values_note()
+    assert "live" in note and "https://stac.example.org/" in note and "synthetic" not in note

@@ -28,8 +28,12 @@ OFF_SITE = [r"^https?://"]
 SUPPRESSED_WITHOUT_EXECUTION = ["mystnb.glue"]
 
 
-def linkcheck_config(config: dict[str, Any]) -> dict[str, Any]:
-    """The book's configuration with execution off and off-site links ignored."""
+def linkcheck_config(config: dict[str, Any], base: Path | None = None) -> dict[str, Any]:
+    """The book's configuration with execution off and off-site links ignored.
+
+    ``base`` is the folder of the source configuration: the derived file lives elsewhere,
+    so the folders of local Sphinx extensions become absolute paths.
+    """
     derived = dict(config)
     derived["execute"] = {**(config.get("execute") or {}), "execute_notebooks": "off"}
     sphinx = dict(config.get("sphinx") or {})
@@ -43,6 +47,11 @@ def linkcheck_config(config: dict[str, Any]) -> dict[str, Any]:
         *SUPPRESSED_WITHOUT_EXECUTION,
     ]
     sphinx["config"] = options
+    if base is not None and sphinx.get("local_extensions"):
+        sphinx["local_extensions"] = {
+            name: str((base / folder).resolve())
+            for name, folder in sphinx["local_extensions"].items()
+        }
     derived["sphinx"] = sphinx
     return derived
 
@@ -51,7 +60,8 @@ def main(source: str, target: str) -> int:
     config = yaml.safe_load(Path(source).read_text(encoding="utf-8")) or {}
     out = Path(target)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(yaml.safe_dump(linkcheck_config(config), sort_keys=False), encoding="utf-8")
+    derived = linkcheck_config(config, Path(source).resolve().parent)
+    out.write_text(yaml.safe_dump(derived, sort_keys=False), encoding="utf-8")
     return 0
 
 
