@@ -443,3 +443,15 @@ def test_search_get_never_fails_unexpectedly(query: dict[str, str]) -> None:
         assert error.status == 400
     else:
         assert answer["type"] == "FeatureCollection"
+
+
+# --- declared conformance classes work (issue 16) ----------------------------------------
+
+
+def test_a_read_only_replica_declares_no_transaction_class() -> None:
+    declared = stac_api.landing_page("http://127.0.0.1:1")["conformsTo"]
+    assert not [c for c in declared if "transaction" in c]
+    assert stac_api.conformance()["conformsTo"] == declared
+    # The template still records the live page's classes (it is the live record).
+    live = stac_items._stac_template("collections.json")["landing"]["conformsTo"]
+    assert [c for c in live if "transaction" in c]
