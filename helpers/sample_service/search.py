@@ -105,7 +105,7 @@ def from_body(body: dict[str, Any], allowed: Collection[str], where: str) -> Sea
             params.interval = _parse_interval(value)
         elif name == "limit":
             if isinstance(value, bool) or not isinstance(value, int):
-                raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}.")
+                raise bad_request("limit must be a positive integer.")
             params.limit = _parse_limit(str(value))
         elif name == "token":
             if not isinstance(value, str):
@@ -153,13 +153,19 @@ def _parse_numbers(text: str) -> list[float]:
 
 
 def _parse_limit(text: str) -> int:
+    """A positive page size; one above `MAX_LIMIT` is cropped to it.
+
+    STAC API item search: "If the limit parameter value is greater than advertised limit
+    maximum, the server must act as if the request were for the maximum" (the live
+    stac-fastapi service does); below 1 is still a 400.
+    """
     try:
         limit = int(text)
     except ValueError:
-        raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}.") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit}.")
-    return limit
+        raise bad_request("limit must be a positive integer.") from None
+    if limit < 1:
+        raise bad_request(f"limit must be a positive integer, got {limit}.")
+    return min(limit, MAX_LIMIT)
 
 
 def parse_instant(text: str) -> dt.datetime:

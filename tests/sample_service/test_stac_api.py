@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from pystac.validation.local_validator import get_local_schema_cache
 from pystac_client import Client
 
-from helpers.sample_service import catalog, stac_api, stac_items
+from helpers.sample_service import catalog, search, stac_api, stac_items
 from helpers.sample_service.settings import TUTORIAL_DATE
 
 TUTORIAL_PRODUCTS = catalog.products_on(TUTORIAL_DATE)
@@ -455,3 +455,14 @@ def test_a_read_only_replica_declares_no_transaction_class() -> None:
     # The template still records the live page's classes (it is the live record).
     live = stac_items._stac_template("collections.json")["landing"]["conformsTo"]
     assert [c for c in live if "transaction" in c]
+
+
+@pytest.mark.parametrize("limit", ["10001", "99999999999999999999"])
+def test_a_limit_above_the_maximum_is_cropped_to_it(limit: str) -> None:
+    params = search.from_query({"limit": limit}, stac_api.SEARCH_PARAMETERS, "/search")
+    assert params.limit == search.MAX_LIMIT
+    page = stac_api.search_get("http://127.0.0.1:1", {"limit": limit})
+    assert page["numberReturned"] == len(TUTORIAL_PRODUCTS)
+    posted = stac_api.search_post("http://127.0.0.1:1", {"limit": int(limit)})
+    assert posted["numberReturned"] == len(TUTORIAL_PRODUCTS)
+    assert not [link for link in posted["links"] if link["rel"] == "next"]
