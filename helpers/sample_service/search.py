@@ -168,25 +168,36 @@ def _parse_limit(text: str) -> int:
     return min(limit, MAX_LIMIT)
 
 
-def parse_instant(text: str) -> dt.datetime:
-    """An RFC 3339 date-time (``Z`` or offset; a missing offset is read as UTC)."""
+def parse_instant(text: str, name: str = "datetime") -> dt.datetime:
+    """An RFC 3339 date-time (`timefmt.parse`); anything else is a 400 naming ``name``."""
     try:
         return timefmt.parse(text)
     except ValueError:
-        raise bad_request(
-            f"Invalid datetime '{text}': use RFC 3339, e.g. 2025-05-22T00:00:00Z."
-        ) from None
+        day = timefmt.parse_date(text)
+        hint = (
+            f"a date alone is not a date-time; for the whole day ask {day}T00:00:00Z/{day}"
+            "T23:59:59.999999Z"
+            if day is not None
+            else "use RFC 3339, e.g. 2025-05-22T00:00:00Z"
+        )
+        raise bad_request(f"Invalid {name} '{text}': {hint}.") from None
 
 
 def _parse_interval(text: str) -> Interval:
-    """An instant, or a closed or half-open interval (``a/b``, ``../b``, ``a/..``, ``a/``)."""
+    """An instant, or a closed or half-open interval (``a/b``, ``../b``, ``a/..``, ``a/``).
+
+    As stac-fastapi (the live service) reads it: each end an RFC 3339 date-time, ``..`` or
+    empty for an open end, never both open. A date alone is refused there too (400,
+    stac-fastapi issue #778); pystac-client turns ``datetime="2025-06-05"`` into the whole
+    day before it asks, so its readers never send one.
+    """
     if "/" not in text:
         moment = parse_instant(text)
         return moment, moment
     parts = text.split("/")
     if len(parts) != 2:
         raise bad_request(f"Invalid datetime interval '{text}': use start/end.")
-    start, end = (None if p.strip() in ("", "..") else parse_instant(p) for p in parts)
+    start, end = (None if p in ("", "..") else parse_instant(p) for p in parts)
     if start is None and end is None:
         raise bad_request("A datetime interval needs at least one end (not '../..').")
     if start is not None and end is not None and start > end:

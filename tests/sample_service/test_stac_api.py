@@ -10,6 +10,7 @@ unknown ids are 404 and bad parameters 400, never 500.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import urllib.error
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 from pystac.validation.local_validator import get_local_schema_cache
 from pystac_client import Client
 
-from helpers.sample_service import catalog, search, stac_api, stac_items
+from helpers.sample_service import catalog, search, stac_api, stac_items, timefmt
 from helpers.sample_service.settings import TUTORIAL_DATE
 
 TUTORIAL_PRODUCTS = catalog.products_on(TUTORIAL_DATE)
@@ -466,3 +467,67 @@ def test_a_limit_above_the_maximum_is_cropped_to_it(limit: str) -> None:
     posted = stac_api.search_post("http://127.0.0.1:1", {"limit": int(limit)})
     assert posted["numberReturned"] == len(TUTORIAL_PRODUCTS)
     assert not [link for link in posted["links"] if link["rel"] == "next"]
+
+
+@pytest.mark.parametrize(
+    ("value", "instant"),
+    [
+        ("2025-06-05T10:47:01Z", dt.datetime(2025, 6, 5, 10, 47, 1, tzinfo=dt.UTC)),
+        ("2025-06-05t10:47:01z", dt.datetime(2025, 6, 5, 10, 47, 1, tzinfo=dt.UTC)),
+        ("2025-06-05T12:47:01+02:00", dt.datetime(2025, 6, 5, 10, 47, 1, tzinfo=dt.UTC)),
+    ],
+)
+def test_datetime_reads_rfc3339_in_either_case(value: str, instant: dt.datetime) -> None:
+    params = search.from_query({"datetime": value}, stac_api.SEARCH_PARAMETERS, "/search")
+    assert params.interval == (instant, instant)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2025-06-05T10:47:01",
+        "2025-06-05T10:47:01+0100",
+        "2025-06-05T10:47:50.Z",
+        "2025-06-05T10:47:01,5Z",
+        "2025-06-05T00:00:00/2025-06-06T00:00:00Z",
+        " 2025-06-05T10:47:01Z",
+    ],
+)
+def test_datetime_outside_rfc3339_is_a_400_naming_it(value: str) -> None:
+    for ask in (
+        lambda: stac_api.search_get("http://127.0.0.1:1", {"datetime": value}),
+        lambda: stac_api.search_post("http://127.0.0.1:1", {"datetime": value}),
+    ):
+        with pytest.raises(stac_api.StacApiError) as error:
+            ask()
+        assert error.value.status == 400
+        assert "datetime" in error.value.body()["description"]
+
+
+def test_a_date_alone_is_refused_as_the_live_stac_fastapi_does_with_the_day_to_ask() -> None:
+    day = "2025-06-05"
+    with pytest.raises(stac_api.StacApiError) as error:
+        stac_api.search_get("http://127.0.0.1:1", {"datetime": day})
+    hint = re.search(r"ask (\S+)\.$", error.value.body()["description"])
+    assert hint is not None
+    whole_day = stac_api.search_get("http://127.0.0.1:1", {"datetime": hint[1], "limit": "100"})
+    expected = [
+        r.id for r in TUTORIAL_PRODUCTS if day in (r.start_datetime[:10], r.end_datetime[:10])
+    ]
+    assert len(expected) >= 3
+    assert sorted(f["id"] for f in whole_day["features"]) == sorted(expected)
+
+
+@pytest.mark.parametrize("form", ["../{t}", "/{t}", "{t}/..", "{t}/"])
+def test_open_intervals_keep_one_side(form: str) -> None:
+    moment = "2025-06-05T00:00:00Z"
+    found = stac_api.search_get(
+        "http://127.0.0.1:1", {"datetime": form.format(t=moment), "limit": "100"}
+    )
+    cut = dt.datetime(2025, 6, 5, tzinfo=dt.UTC)
+    before = form.startswith(("..", "/"))
+    for feature in found["features"]:
+        start = timefmt.parse(feature["properties"]["start_datetime"])
+        end = timefmt.parse(feature["properties"]["end_datetime"])
+        assert (start <= cut) if before else (end >= cut)
+    assert found["features"]
