@@ -35,9 +35,9 @@ __all__ = ["GEOJSON", "SEARCH_PARAMETERS", "StacApiError", "bad_request", "not_f
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 CORE_PARAMETERS = ("collections", "ids", "bbox", "intersects", "datetime", "limit", "token")
-SEARCH_PARAMETERS = (*CORE_PARAMETERS, "query", "sortby", "filter", "filter-lang", "fields")
+SEARCH_PARAMETERS = (*CORE_PARAMETERS, "query", "sortby", "filter", "filter-lang")
 """The EOPF catalogue's search parameters: item search and the extensions its landing page
-declares (``fields`` is accepted and, as before, not applied: see README)."""
+declares (not ``fields``: `stac_items.NOT_IMPLEMENTED`)."""
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,10 @@ NOT_IMPLEMENTED = frozenset(
         # A read-only replica: writes are answered 405, so no transaction extension.
         "https://api.stacspec.org/v1.0.0/collections/extensions/transaction",
         "https://api.stacspec.org/v1.0.0/ogcapi-features/extensions/transaction",
+        # The fields extension would reshape every answer (include/exclude on GET, POST and
+        # /items); no chapter needs it, so the replica refuses ``fields`` and says so here.
+        "https://api.stacspec.org/v1.0.0/item-search#fields",
+        "https://api.stacspec.org/v1.0.0/ogcapi-features#fields",
     }
 )
 """Conformance classes of the live landing page the replica does not implement, so does not

@@ -531,3 +531,18 @@ def test_open_intervals_keep_one_side(form: str) -> None:
         end = timefmt.parse(feature["properties"]["end_datetime"])
         assert (start <= cut) if before else (end >= cut)
     assert found["features"]
+
+
+def test_fields_is_neither_declared_nor_silently_ignored() -> None:
+    declared = stac_api.landing_page("http://127.0.0.1:1")["conformsTo"]
+    assert not [c for c in declared if c.endswith("#fields")]
+    asks = [
+        lambda: stac_api.search_get("http://127.0.0.1:1", {"fields": "id,-assets"}),
+        lambda: stac_api.search_post("http://127.0.0.1:1", {"fields": {"include": ["id"]}}),
+        lambda: stac_api.collection_items("http://127.0.0.1:1", "sentinel-2-l2a", {"fields": "id"}),
+    ]
+    for ask in asks:
+        with pytest.raises(stac_api.StacApiError) as error:
+            ask()
+        assert error.value.status == 400
+        assert "'fields'" in error.value.body()["description"]
