@@ -3,7 +3,7 @@
 Why this module exists: ``/search`` (GET and POST) and ``/collections/{id}/items`` accept the
 same parameters in two spellings (query string, JSON body); this module turns both into one
 `SearchParams`, answering a parameter the reader can fix with a one-line 400, and decides
-whether an item matches the ``bbox``/``intersects``, ``query`` and CQL2-JSON ``filter`` asked for.
+whether an item matches the ``bbox``/``intersects``, ``query`` and CQL2 ``filter`` asked for.
 `stac_api` runs the search and pages the answer.
 """
 
@@ -17,12 +17,13 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import cql2
 import numpy as np
 from matplotlib.path import Path
 
 from . import timefmt
 from .catalog import ProductRecord, footprint
-from .errors import StacApiError, bad_request
+from .errors import StacApiError, bad_request, one_line
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
@@ -76,7 +77,7 @@ def from_query(query: Mapping[str, str], allowed: Collection[str], where: str) -
         elif name == "sortby":
             params.sortby = _parse_sortby_text(text)
         elif name == "filter":
-            params.cql2 = _parse_filter(query.get("filter-lang"), text)
+            params.cql2 = _parse_filter(query.get("filter-lang", "cql2-text"), text)
     return params
 
 
@@ -404,14 +405,25 @@ def _property_name(name: str) -> str:
     return name.removeprefix("properties.")
 
 
-def _parse_filter(lang: str | None, value: Any) -> dict[str, Any]:
-    """Basic CQL2-JSON (the language pystac-client sends for dict filters)."""
-    if lang not in (None, "cql2-json"):
-        raise bad_request(
-            f"filter-lang '{lang}' is not supported by the sample service; send cql2-json."
-        )
-    if isinstance(value, str):
-        value = _parse_json(value, "filter")
+def _parse_filter(lang: str, value: Any) -> dict[str, Any]:
+    """A CQL2 filter in ``lang`` (cql2-text or cql2-json) as a checked CQL2-JSON object.
+
+    Text goes through the `cql2` package (the parser pystac-client itself uses to write text
+    filters) rather than a hand-written grammar; what it yields is then checked against the
+    operators of basic CQL2, the class the landing page declares.
+    """
+    if lang == "cql2-text":
+        if not isinstance(value, str):
+            raise bad_request("A cql2-text filter must be a string.")
+        try:
+            value = cql2.parse_text(value).to_json()
+        except (cql2.ParseError, ValueError) as error:
+            raise bad_request(f"filter is not valid CQL2 text: {one_line(error)}") from None
+    elif lang == "cql2-json":
+        if isinstance(value, str):
+            value = _parse_json(value, "filter")
+    else:
+        raise bad_request(f"filter-lang '{lang}' is not supported; use cql2-text or cql2-json.")
     if not isinstance(value, dict):
         raise bad_request("filter must be a CQL2-JSON expression object.")
     _check_cql2(value)

@@ -214,7 +214,8 @@ def test_traversal_in_every_form_is_404(port: int, prefix: str, traversal: str) 
         "intersects=null",
         "intersects=" + quote('{"type":"Point","coordinates":[1e400,1]}'),
         "filter=%7B%7D",
-        "filter-lang=cql2-text&filter=id%3D1",
+        "filter-lang=cql2-text&filter=id%3D%3D1",
+        "filter-lang=cql2-text&filter=" + quote("id LIKE 'S2%'"),  # beyond basic CQL2
         "query=%5B%5D",
         "token=next:nothing",
         "bbox=0,0,1,1&intersects=" + quote('{"type":"Point","coordinates":[0,0]}'),

@@ -383,7 +383,9 @@ def test_unknown_collection_and_item_are_404_json(sample_service_url: str, clien
         'intersects={"type":"Polygon","coordinates":[[[0,0],[1,0],[0,0]]]}',
         "token=next:sentinel-2-l2a:NOT_AN_ITEM",
         'query={"eo:cloud_cover":{"like":5}}',
-        "filter-lang=cql2-text&filter=eo:cloud_cover<5",
+        "filter-lang=cql2-text&filter=eo:cloud_cover<<5",
+        "filter=eo:cloud_cover<5&filter-lang=cql-text",
+        "filter-lang=cql2-text&filter=id%20LIKE%20%27S2%25%27",
     ],
 )
 def test_bad_search_parameters_are_400(sample_service_url: str, query: str) -> None:
@@ -546,3 +548,57 @@ def test_fields_is_neither_declared_nor_silently_ignored() -> None:
             ask()
         assert error.value.status == 400
         assert "'fields'" in error.value.body()["description"]
+
+
+def _cloud_cover(item_id: str) -> float:
+    page = stac_api.search_get("http://127.0.0.1:1", {"ids": item_id})
+    return page["features"][0]["properties"]["eo:cloud_cover"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"filter": "eo:cloud_cover < 40 AND collection = 'sentinel-2-l2a'"},
+        {"filter": "eo:cloud_cover<40 and collection='sentinel-2-l2a'", "filter-lang": "cql2-text"},
+        {
+            "filter": json.dumps(
+                {
+                    "op": "and",
+                    "args": [
+                        {"op": "<", "args": [{"property": "eo:cloud_cover"}, 40]},
+                        {"op": "=", "args": [{"property": "collection"}, "sentinel-2-l2a"]},
+                    ],
+                }
+            ),
+            "filter-lang": "cql2-json",
+        },
+    ],
+)
+def test_cql2_text_is_the_get_default_and_agrees_with_cql2_json(query: dict[str, str]) -> None:
+    found = stac_api.search_get("http://127.0.0.1:1", {**query, "limit": "1000"})["features"]
+    expected = {
+        f["id"]
+        for f in stac_api.search_get(
+            "http://127.0.0.1:1", {"collections": "sentinel-2-l2a", "limit": "1000"}
+        )["features"]
+        if f["properties"]["eo:cloud_cover"] < 40
+    }
+    assert expected and {f["id"] for f in found} == expected
+
+
+def test_cql2_text_in_a_post_body_and_through_pystac_client_get(sample_service_url: str) -> None:
+    text = "eo:cloud_cover >= 40 OR eo:cloud_cover IS NULL"
+    body = {"filter": text, "filter-lang": "cql2-text", "limit": 1000}
+    posted = stac_api.search_post("http://127.0.0.1:1", body)["features"]
+    assert posted
+    assert all(
+        f["properties"].get("eo:cloud_cover") is None or f["properties"]["eo:cloud_cover"] >= 40
+        for f in posted
+    )
+    client = Client.open(sample_service_url)
+    dict_filter = {"op": ">=", "args": [{"property": "eo:cloud_cover"}, 40]}
+    got = client.search(filter=dict_filter, method="GET", max_items=1000)
+    assert "filter-lang=cql2-text" in got.url_with_parameters()
+    assert {i.id for i in got.items()} == {
+        f["id"] for f in posted if f["properties"].get("eo:cloud_cover") is not None
+    }
