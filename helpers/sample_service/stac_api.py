@@ -80,6 +80,13 @@ def landing_page(base_url: str, cat: Catalogue | None = None) -> dict[str, Any]:
         _link("root", f"{root}/"),
         _link("data", f"{root}/collections"),
         _link(
+            "service-desc",
+            f"{root}/api",
+            "application/vnd.oai.openapi+json;version=3.0",
+            title="OpenAPI 3.0 description of this API, generated from its routes",
+        ),
+        _link("service-doc", f"{root}/api.html", "text/html", title="This API's documentation"),
+        _link(
             "conformance",
             f"{root}/conformance",
             title="STAC/OGC conformance classes implemented by this server",

@@ -602,3 +602,42 @@ def test_cql2_text_in_a_post_body_and_through_pystac_client_get(sample_service_u
     assert {i.id for i in got.items()} == {
         f["id"] for f in posted if f["properties"].get("eo:cloud_cover") is not None
     }
+
+
+def test_service_desc_is_an_openapi_document_of_the_routes_really_served(
+    sample_service_url: str,
+) -> None:
+    from aiohttp import web
+
+    from helpers.sample_service import stac_routes
+
+    _, landing = http_json(sample_service_url)
+    links = {link["rel"]: link for link in landing["links"]}
+    assert links["service-desc"]["type"] == "application/vnd.oai.openapi+json;version=3.0"
+    with urllib.request.urlopen(links["service-desc"]["href"]) as answer:
+        assert answer.headers["Content-Type"].startswith("application/vnd.oai.openapi+json")
+        doc = json.load(answer)
+    assert doc["openapi"].startswith("3.0")
+    described = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
+    app = web.Application()
+    stac_routes.add_routes(app, "", stac_api.EOPF)
+    served = {(r.method, r.resource.canonical) for r in app.router.routes() if r.resource}
+    assert described == {(method, path) for method, path in served if method != "HEAD"}
+    search_params = {p["name"] for p in doc["paths"]["/search"]["get"]["parameters"]}
+    assert search_params == set(stac_api.SEARCH_PARAMETERS)
+    # Every described operation is answered (not 404/405) with the media type it states.
+    values = {"collection_id": "sentinel-2-l2a", "item_id": S2_ITEM}
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            url = doc["servers"][0]["url"] + path.format(**values)
+            data = b"{}" if method == "post" else None
+            request = urllib.request.Request(url, data=data, method=method.upper())
+            request.add_header("Content-Type", "application/json")
+            with urllib.request.urlopen(request) as answer:
+                assert answer.status == 200, (method, path)
+                media = next(iter(op["responses"]["200"]["content"]))
+                assert answer.headers["Content-Type"].split(";")[0] == media.split(";")[0]
+    with urllib.request.urlopen(links["service-doc"]["href"]) as answer:
+        page = answer.read().decode()
+    assert answer.headers["Content-Type"].startswith("text/html")
+    assert all(f"<code>{path}</code>" in page for path in doc["paths"])
