@@ -49,6 +49,7 @@ from aiohttp import web  # noqa: E402  (after the hook: these imports load the c
 
 from . import settings  # noqa: E402
 from .app import ACTIVITY, build_app  # noqa: E402
+from .http_layer import JsonErrorRunner  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,7 +100,7 @@ async def _serve(
 ) -> None:
     """Serve on ``sock`` until SIGINT/SIGTERM, or until idle for ``idle_seconds``."""
     app = build_app()
-    runner = web.AppRunner(
+    runner = JsonErrorRunner(
         app, handle_signals=False, **({} if access_log else {"access_log": None})
     )
     await runner.setup()

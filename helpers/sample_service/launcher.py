@@ -33,6 +33,7 @@ from aiohttp import web
 from . import settings
 from .app import build_app
 from .errors import PortInUseError, ServiceUnreachableError, SettingError
+from .http_layer import JsonErrorRunner
 
 START_TIMEOUT_SECONDS = 30.0
 SERVER_PREFIX = f"{settings.SERVICE_NAME}/"
@@ -255,7 +256,7 @@ class ThreadedServer:
         try:
             sock = socket.create_server(("127.0.0.1", self._port))
             self.port = sock.getsockname()[1]
-            runner = web.AppRunner(build_app(**self._app_options), access_log=None)
+            runner = JsonErrorRunner(build_app(**self._app_options), access_log=None)
             loop.run_until_complete(runner.setup())
             loop.run_until_complete(web.SockSite(runner, sock).start())
             self._stop = asyncio.Event()

@@ -3,7 +3,7 @@
 Why this module exists: ``/search`` (GET and POST) and ``/collections/{id}/items`` accept the
 same parameters in two spellings (query string, JSON body); this module turns both into one
 `SearchParams`, answering a parameter the reader can fix with a one-line 400, and decides
-whether an item matches the ``bbox``/``intersects``, ``query`` and CQL2-JSON ``filter`` asked for.
+whether an item matches the ``bbox``/``intersects``, ``query`` and CQL2 ``filter`` asked for.
 `stac_api` runs the search and pages the answer.
 """
 
@@ -17,12 +17,13 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import cql2
 import numpy as np
 from matplotlib.path import Path
 
 from . import timefmt
 from .catalog import ProductRecord, footprint
-from .errors import StacApiError, bad_request
+from .errors import StacApiError, bad_request, one_line
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
@@ -76,7 +77,7 @@ def from_query(query: Mapping[str, str], allowed: Collection[str], where: str) -
         elif name == "sortby":
             params.sortby = _parse_sortby_text(text)
         elif name == "filter":
-            params.cql2 = _parse_filter(query.get("filter-lang"), text)
+            params.cql2 = _parse_filter(query.get("filter-lang", "cql2-text"), text)
     return params
 
 
@@ -105,7 +106,7 @@ def from_body(body: dict[str, Any], allowed: Collection[str], where: str) -> Sea
             params.interval = _parse_interval(value)
         elif name == "limit":
             if isinstance(value, bool) or not isinstance(value, int):
-                raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}.")
+                raise bad_request("limit must be a positive integer.")
             params.limit = _parse_limit(str(value))
         elif name == "token":
             if not isinstance(value, str):
@@ -153,34 +154,51 @@ def _parse_numbers(text: str) -> list[float]:
 
 
 def _parse_limit(text: str) -> int:
+    """A positive page size; one above `MAX_LIMIT` is cropped to it.
+
+    STAC API item search: "If the limit parameter value is greater than advertised limit
+    maximum, the server must act as if the request were for the maximum" (the live
+    stac-fastapi service does); below 1 is still a 400.
+    """
     try:
         limit = int(text)
     except ValueError:
-        raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}.") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise bad_request(f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit}.")
-    return limit
+        raise bad_request("limit must be a positive integer.") from None
+    if limit < 1:
+        raise bad_request(f"limit must be a positive integer, got {limit}.")
+    return min(limit, MAX_LIMIT)
 
 
-def parse_instant(text: str) -> dt.datetime:
-    """An RFC 3339 date-time (``Z`` or offset; a missing offset is read as UTC)."""
+def parse_instant(text: str, name: str = "datetime") -> dt.datetime:
+    """An RFC 3339 date-time (`timefmt.parse`); anything else is a 400 naming ``name``."""
     try:
         return timefmt.parse(text)
     except ValueError:
-        raise bad_request(
-            f"Invalid datetime '{text}': use RFC 3339, e.g. 2025-05-22T00:00:00Z."
-        ) from None
+        day = timefmt.parse_date(text)
+        hint = (
+            f"a date alone is not a date-time; for the whole day ask {day}T00:00:00Z/{day}"
+            "T23:59:59.999999Z"
+            if day is not None
+            else "use RFC 3339, e.g. 2025-05-22T00:00:00Z"
+        )
+        raise bad_request(f"Invalid {name} '{text}': {hint}.") from None
 
 
 def _parse_interval(text: str) -> Interval:
-    """An instant, or a closed or half-open interval (``a/b``, ``../b``, ``a/..``, ``a/``)."""
+    """An instant, or a closed or half-open interval (``a/b``, ``../b``, ``a/..``, ``a/``).
+
+    As stac-fastapi (the live service) reads it: each end an RFC 3339 date-time, ``..`` or
+    empty for an open end, never both open. A date alone is refused there too (400,
+    stac-fastapi issue #778); pystac-client turns ``datetime="2025-06-05"`` into the whole
+    day before it asks, so its readers never send one.
+    """
     if "/" not in text:
         moment = parse_instant(text)
         return moment, moment
     parts = text.split("/")
     if len(parts) != 2:
         raise bad_request(f"Invalid datetime interval '{text}': use start/end.")
-    start, end = (None if p.strip() in ("", "..") else parse_instant(p) for p in parts)
+    start, end = (None if p in ("", "..") else parse_instant(p) for p in parts)
     if start is None and end is None:
         raise bad_request("A datetime interval needs at least one end (not '../..').")
     if start is not None and end is not None and start > end:
@@ -387,14 +405,25 @@ def _property_name(name: str) -> str:
     return name.removeprefix("properties.")
 
 
-def _parse_filter(lang: str | None, value: Any) -> dict[str, Any]:
-    """Basic CQL2-JSON (the language pystac-client sends for dict filters)."""
-    if lang not in (None, "cql2-json"):
-        raise bad_request(
-            f"filter-lang '{lang}' is not supported by the sample service; send cql2-json."
-        )
-    if isinstance(value, str):
-        value = _parse_json(value, "filter")
+def _parse_filter(lang: str, value: Any) -> dict[str, Any]:
+    """A CQL2 filter in ``lang`` (cql2-text or cql2-json) as a checked CQL2-JSON object.
+
+    Text goes through the `cql2` package (the parser pystac-client itself uses to write text
+    filters) rather than a hand-written grammar; what it yields is then checked against the
+    operators of basic CQL2, the class the landing page declares.
+    """
+    if lang == "cql2-text":
+        if not isinstance(value, str):
+            raise bad_request("A cql2-text filter must be a string.")
+        try:
+            value = cql2.parse_text(value).to_json()
+        except (cql2.ParseError, ValueError) as error:
+            raise bad_request(f"filter is not valid CQL2 text: {one_line(error)}") from None
+    elif lang == "cql2-json":
+        if isinstance(value, str):
+            value = _parse_json(value, "filter")
+    else:
+        raise bad_request(f"filter-lang '{lang}' is not supported; use cql2-text or cql2-json.")
     if not isinstance(value, dict):
         raise bad_request("filter must be a CQL2-JSON expression object.")
     _check_cql2(value)

@@ -35,9 +35,9 @@ __all__ = ["GEOJSON", "SEARCH_PARAMETERS", "StacApiError", "bad_request", "not_f
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 CORE_PARAMETERS = ("collections", "ids", "bbox", "intersects", "datetime", "limit", "token")
-SEARCH_PARAMETERS = (*CORE_PARAMETERS, "query", "sortby", "filter", "filter-lang", "fields")
+SEARCH_PARAMETERS = (*CORE_PARAMETERS, "query", "sortby", "filter", "filter-lang")
 """The EOPF catalogue's search parameters: item search and the extensions its landing page
-declares (``fields`` is accepted and, as before, not applied: see README)."""
+declares (not ``fields``: `stac_items.NOT_IMPLEMENTED`)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,13 @@ def landing_page(base_url: str, cat: Catalogue | None = None) -> dict[str, Any]:
         _link("self", f"{root}/"),
         _link("root", f"{root}/"),
         _link("data", f"{root}/collections"),
+        _link(
+            "service-desc",
+            f"{root}/api",
+            "application/vnd.oai.openapi+json;version=3.0",
+            title="OpenAPI 3.0 description of this API, generated from its routes",
+        ),
+        _link("service-doc", f"{root}/api.html", "text/html", title="This API's documentation"),
         _link(
             "conformance",
             f"{root}/conformance",

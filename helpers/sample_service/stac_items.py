@@ -83,9 +83,29 @@ def collection_ids() -> list[str]:
     return [c["id"] for c in _stac_template("collections.json")["collections"]]
 
 
+NOT_IMPLEMENTED = frozenset(
+    {
+        # A read-only replica: writes are answered 405, so no transaction extension.
+        "https://api.stacspec.org/v1.0.0/collections/extensions/transaction",
+        "https://api.stacspec.org/v1.0.0/ogcapi-features/extensions/transaction",
+        # The fields extension would reshape every answer (include/exclude on GET, POST and
+        # /items); no chapter needs it, so the replica refuses ``fields`` and says so here.
+        "https://api.stacspec.org/v1.0.0/item-search#fields",
+        "https://api.stacspec.org/v1.0.0/ogcapi-features#fields",
+    }
+)
+"""Conformance classes of the live landing page the replica does not implement, so does not
+declare (a client trusting ``conformsTo`` must never meet a class that answers 400 or 405)."""
+
+
 def landing_metadata() -> dict[str, Any]:
-    """id, title, description, stac_version and conformsTo of the live landing page."""
-    return copy.deepcopy(_stac_template("collections.json")["landing"])
+    """id, title, description, stac_version and conformsTo of the live landing page.
+
+    ``conformsTo`` keeps the live page's order but drops the classes in `NOT_IMPLEMENTED`.
+    """
+    landing = copy.deepcopy(_stac_template("collections.json")["landing"])
+    landing["conformsTo"] = [c for c in landing["conformsTo"] if c not in NOT_IMPLEMENTED]
+    return landing
 
 
 def build_collection(collection_id: str, base_url: str) -> dict[str, Any] | None:

@@ -16,8 +16,9 @@ from typing import Any
 
 from aiohttp import web
 
-from . import stac_api
+from . import openapi, stac_api
 from .errors import StacApiError, bad_request
+from .openapi import Operation
 from .origin import request_origin
 from .stac_api import GEOJSON, Catalogue
 
@@ -88,26 +89,64 @@ def add_routes(app: web.Application, prefix: str, cat: Catalogue) -> None:
             raise bad_request("The search body is not valid JSON.") from None
         return _json(_not_too_deep(stac_api.search_post, base(request), body, cat), GEOJSON)
 
-    routes: list[tuple[str, str, Handler]] = [
-        ("GET", "/", landing),
-        ("GET", "/conformance", conformance),
-        ("GET", "/collections", collections),
-        ("GET", "/collections/{collection_id}", collection),
-        ("GET", "/collections/{collection_id}/items", items),
-        ("GET", "/collections/{collection_id}/items/{item_id}", item),
-        ("GET", "/search", search_get),
-        ("POST", "/search", search_post),
+    async def api(request: web.Request) -> web.Response:
+        return _json(describe(base(request)), openapi.OPENAPI_MEDIA)
+
+    async def api_html(request: web.Request) -> web.Response:
+        return web.Response(
+            text=openapi.html_page(describe(base(request))), content_type="text/html"
+        )
+
+    search_query, items_query = cat.search_parameters, cat.items_parameters
+    routes: list[tuple[Operation, Handler]] = [
+        (Operation("GET", "/", "Landing page"), landing),
+        (Operation("GET", "/conformance", "Conformance classes"), conformance),
+        (Operation("GET", "/collections", "Every collection"), collections),
+        (Operation("GET", "/collections/{collection_id}", "One collection"), collection),
+        (
+            Operation(
+                "GET",
+                "/collections/{collection_id}/items",
+                "Items of a collection",
+                GEOJSON,
+                items_query,
+            ),
+            items,
+        ),
+        (
+            Operation("GET", "/collections/{collection_id}/items/{item_id}", "One item", GEOJSON),
+            item,
+        ),
+        (Operation("GET", "/search", "Item search", GEOJSON, search_query), search_get),
+        (Operation("POST", "/search", "Item search", GEOJSON, body=True), search_post),
+        (Operation("GET", "/api", "This OpenAPI document", openapi.OPENAPI_MEDIA), api),
+        (Operation("GET", "/api.html", "This API's documentation", "text/html"), api_html),
     ]
-    if prefix:
-        routes.append(("GET", "", landing))
     if cat.queryables is not None:
-        routes.append(("GET", "/queryables", queryables))
-        routes.append(("GET", "/collections/{collection_id}/queryables", queryables))
-    for method, path, handler in routes:
-        if method == "GET":  # GET also answers HEAD (aiohttp's allow_head)
-            app.router.add_get(prefix + path, json_errors(handler))
+        queryables_media = "application/schema+json"
+        routes.append((Operation("GET", "/queryables", "Queryables", queryables_media), queryables))
+        routes.append(
+            (
+                Operation(
+                    "GET",
+                    "/collections/{collection_id}/queryables",
+                    "Queryables of a collection",
+                    queryables_media,
+                ),
+                queryables,
+            )
+        )
+
+    def describe(base_url: str) -> dict[str, Any]:
+        return openapi.document(cat.landing["title"], base_url, (op for op, _ in routes))
+
+    if prefix:  # the catalogue's root without its slash: not a route of its own in the doc
+        app.router.add_get(prefix, json_errors(landing))
+    for op, handler in routes:
+        if op.method == "GET":  # GET also answers HEAD (aiohttp's allow_head)
+            app.router.add_get(prefix + op.path, json_errors(handler))
         else:
-            app.router.add_route(method, prefix + path, json_errors(handler))
+            app.router.add_route(op.method, prefix + op.path, json_errors(handler))
 
 
 def _json(data: Any, content_type: str = "application/json") -> web.Response:

@@ -8,19 +8,58 @@ and formatters that disagreed on offsets and precision). Every conversion is her
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 COMPACT = "%Y%m%dT%H%M%S"
 """The stamps in product names: ``20250605T104701``."""
 
 
-def parse(text: str) -> dt.datetime:
-    """An RFC 3339 / ISO 8601 date-time as an aware UTC-based datetime.
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))"
+)
+"""RFC 3339 section 5.6 ``date-time``: ``T`` and ``Z`` in either case, a fraction of one or more
+digits after a dot, and an offset that is ``Z`` or ``+hh:mm``/``-hh:mm`` (never absent)."""
 
-    ``Z`` or a numeric offset; a time without an offset is read as UTC. Raises
-    ``ValueError`` for anything else (callers turn it into their own error).
+
+def parse(text: str) -> dt.datetime:
+    """An RFC 3339 date-time (section 5.6) as an aware datetime.
+
+    Why not `datetime.fromisoformat`: it reads ISO 8601, which is wider (a date alone, no
+    offset, ``+0100``, comma decimals, ``50.Z``) and, before Python 3.11, narrower (lower-case
+    ``t``/``z``). STAC asks for RFC 3339 exactly, so that is what is read here. Digits past
+    microseconds are dropped; a leap second (``:60``) is read as the next second. Raises
+    ``ValueError`` naming the text for anything else (callers turn it into their own error).
     """
-    moment = dt.datetime.fromisoformat(text.strip())
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    found = _RFC3339.fullmatch(text)
+    if found is None:
+        raise ValueError(f"'{text}' is not an RFC 3339 date-time (e.g. 2025-06-05T10:47:01Z)")
+    year, month, day, hour, minute, second = (int(found[i]) for i in range(1, 7))
+    micro = int((found[7] or "0")[:6].ljust(6, "0"))
+    offset = dt.timedelta(0)
+    if found[9]:
+        hours, minutes = int(found[10]), int(found[11])
+        if hours > 23 or minutes > 59:
+            raise ValueError(f"'{text}' has an offset out of range")
+        offset = (1 if found[9] == "+" else -1) * dt.timedelta(hours=hours, minutes=minutes)
+    leap = second == 60
+    try:
+        moment = dt.datetime(
+            year, month, day, hour, minute, 59 if leap else second, micro, dt.timezone(offset)
+        )
+    except ValueError as error:
+        raise ValueError(f"'{text}' is not a valid date-time ({error})") from None
+    return moment + dt.timedelta(seconds=1) if leap else moment
+
+
+def parse_date(text: str) -> dt.date | None:
+    """``text`` as an RFC 3339 ``full-date`` (``2025-06-05``), or None if it is not one."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def parse_compact(stamp: str) -> dt.datetime:

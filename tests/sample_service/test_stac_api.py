@@ -10,6 +10,7 @@ unknown ids are 404 and bad parameters 400, never 500.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import urllib.error
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 from pystac.validation.local_validator import get_local_schema_cache
 from pystac_client import Client
 
-from helpers.sample_service import catalog, stac_api, stac_items
+from helpers.sample_service import catalog, search, stac_api, stac_items, timefmt
 from helpers.sample_service.settings import TUTORIAL_DATE
 
 TUTORIAL_PRODUCTS = catalog.products_on(TUTORIAL_DATE)
@@ -382,7 +383,9 @@ def test_unknown_collection_and_item_are_404_json(sample_service_url: str, clien
         'intersects={"type":"Polygon","coordinates":[[[0,0],[1,0],[0,0]]]}',
         "token=next:sentinel-2-l2a:NOT_AN_ITEM",
         'query={"eo:cloud_cover":{"like":5}}',
-        "filter-lang=cql2-text&filter=eo:cloud_cover<5",
+        "filter-lang=cql2-text&filter=eo:cloud_cover<<5",
+        "filter=eo:cloud_cover<5&filter-lang=cql-text",
+        "filter-lang=cql2-text&filter=id%20LIKE%20%27S2%25%27",
     ],
 )
 def test_bad_search_parameters_are_400(sample_service_url: str, query: str) -> None:
@@ -443,3 +446,198 @@ def test_search_get_never_fails_unexpectedly(query: dict[str, str]) -> None:
         assert error.status == 400
     else:
         assert answer["type"] == "FeatureCollection"
+
+
+# --- declared conformance classes work (issue 16) ----------------------------------------
+
+
+def test_a_read_only_replica_declares_no_transaction_class() -> None:
+    declared = stac_api.landing_page("http://127.0.0.1:1")["conformsTo"]
+    assert not [c for c in declared if "transaction" in c]
+    assert stac_api.conformance()["conformsTo"] == declared
+    # The template still records the live page's classes (it is the live record).
+    live = stac_items._stac_template("collections.json")["landing"]["conformsTo"]
+    assert [c for c in live if "transaction" in c]
+
+
+@pytest.mark.parametrize("limit", ["10001", "99999999999999999999"])
+def test_a_limit_above_the_maximum_is_cropped_to_it(limit: str) -> None:
+    params = search.from_query({"limit": limit}, stac_api.SEARCH_PARAMETERS, "/search")
+    assert params.limit == search.MAX_LIMIT
+    page = stac_api.search_get("http://127.0.0.1:1", {"limit": limit})
+    assert page["numberReturned"] == len(TUTORIAL_PRODUCTS)
+    posted = stac_api.search_post("http://127.0.0.1:1", {"limit": int(limit)})
+    assert posted["numberReturned"] == len(TUTORIAL_PRODUCTS)
+    assert not [link for link in posted["links"] if link["rel"] == "next"]
+
+
+@pytest.mark.parametrize(
+    ("value", "instant"),
+    [
+        ("2025-06-05T10:47:01Z", dt.datetime(2025, 6, 5, 10, 47, 1, tzinfo=dt.UTC)),
+        ("2025-06-05t10:47:01z", dt.datetime(2025, 6, 5, 10, 47, 1, tzinfo=dt.UTC)),
+        ("2025-06-05T12:47:01+02:00", dt.datetime(2025, 6, 5, 10, 47, 1, tzinfo=dt.UTC)),
+    ],
+)
+def test_datetime_reads_rfc3339_in_either_case(value: str, instant: dt.datetime) -> None:
+    params = search.from_query({"datetime": value}, stac_api.SEARCH_PARAMETERS, "/search")
+    assert params.interval == (instant, instant)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2025-06-05T10:47:01",
+        "2025-06-05T10:47:01+0100",
+        "2025-06-05T10:47:50.Z",
+        "2025-06-05T10:47:01,5Z",
+        "2025-06-05T00:00:00/2025-06-06T00:00:00Z",
+        " 2025-06-05T10:47:01Z",
+    ],
+)
+def test_datetime_outside_rfc3339_is_a_400_naming_it(value: str) -> None:
+    for ask in (
+        lambda: stac_api.search_get("http://127.0.0.1:1", {"datetime": value}),
+        lambda: stac_api.search_post("http://127.0.0.1:1", {"datetime": value}),
+    ):
+        with pytest.raises(stac_api.StacApiError) as error:
+            ask()
+        assert error.value.status == 400
+        assert "datetime" in error.value.body()["description"]
+
+
+def test_a_date_alone_is_refused_as_the_live_stac_fastapi_does_with_the_day_to_ask() -> None:
+    day = "2025-06-05"
+    with pytest.raises(stac_api.StacApiError) as error:
+        stac_api.search_get("http://127.0.0.1:1", {"datetime": day})
+    hint = re.search(r"ask (\S+)\.$", error.value.body()["description"])
+    assert hint is not None
+    whole_day = stac_api.search_get("http://127.0.0.1:1", {"datetime": hint[1], "limit": "100"})
+    expected = [
+        r.id for r in TUTORIAL_PRODUCTS if day in (r.start_datetime[:10], r.end_datetime[:10])
+    ]
+    assert len(expected) >= 3
+    assert sorted(f["id"] for f in whole_day["features"]) == sorted(expected)
+
+
+@pytest.mark.parametrize("form", ["../{t}", "/{t}", "{t}/..", "{t}/"])
+def test_open_intervals_keep_one_side(form: str) -> None:
+    moment = "2025-06-05T00:00:00Z"
+    found = stac_api.search_get(
+        "http://127.0.0.1:1", {"datetime": form.format(t=moment), "limit": "100"}
+    )
+    cut = dt.datetime(2025, 6, 5, tzinfo=dt.UTC)
+    before = form.startswith(("..", "/"))
+    for feature in found["features"]:
+        start = timefmt.parse(feature["properties"]["start_datetime"])
+        end = timefmt.parse(feature["properties"]["end_datetime"])
+        assert (start <= cut) if before else (end >= cut)
+    assert found["features"]
+
+
+def test_fields_is_neither_declared_nor_silently_ignored() -> None:
+    declared = stac_api.landing_page("http://127.0.0.1:1")["conformsTo"]
+    assert not [c for c in declared if c.endswith("#fields")]
+    asks = [
+        lambda: stac_api.search_get("http://127.0.0.1:1", {"fields": "id,-assets"}),
+        lambda: stac_api.search_post("http://127.0.0.1:1", {"fields": {"include": ["id"]}}),
+        lambda: stac_api.collection_items("http://127.0.0.1:1", "sentinel-2-l2a", {"fields": "id"}),
+    ]
+    for ask in asks:
+        with pytest.raises(stac_api.StacApiError) as error:
+            ask()
+        assert error.value.status == 400
+        assert "'fields'" in error.value.body()["description"]
+
+
+def _cloud_cover(item_id: str) -> float:
+    page = stac_api.search_get("http://127.0.0.1:1", {"ids": item_id})
+    return page["features"][0]["properties"]["eo:cloud_cover"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"filter": "eo:cloud_cover < 40 AND collection = 'sentinel-2-l2a'"},
+        {"filter": "eo:cloud_cover<40 and collection='sentinel-2-l2a'", "filter-lang": "cql2-text"},
+        {
+            "filter": json.dumps(
+                {
+                    "op": "and",
+                    "args": [
+                        {"op": "<", "args": [{"property": "eo:cloud_cover"}, 40]},
+                        {"op": "=", "args": [{"property": "collection"}, "sentinel-2-l2a"]},
+                    ],
+                }
+            ),
+            "filter-lang": "cql2-json",
+        },
+    ],
+)
+def test_cql2_text_is_the_get_default_and_agrees_with_cql2_json(query: dict[str, str]) -> None:
+    found = stac_api.search_get("http://127.0.0.1:1", {**query, "limit": "1000"})["features"]
+    expected = {
+        f["id"]
+        for f in stac_api.search_get(
+            "http://127.0.0.1:1", {"collections": "sentinel-2-l2a", "limit": "1000"}
+        )["features"]
+        if f["properties"]["eo:cloud_cover"] < 40
+    }
+    assert expected and {f["id"] for f in found} == expected
+
+
+def test_cql2_text_in_a_post_body_and_through_pystac_client_get(sample_service_url: str) -> None:
+    text = "eo:cloud_cover >= 40 OR eo:cloud_cover IS NULL"
+    body = {"filter": text, "filter-lang": "cql2-text", "limit": 1000}
+    posted = stac_api.search_post("http://127.0.0.1:1", body)["features"]
+    assert posted
+    assert all(
+        f["properties"].get("eo:cloud_cover") is None or f["properties"]["eo:cloud_cover"] >= 40
+        for f in posted
+    )
+    client = Client.open(sample_service_url)
+    dict_filter = {"op": ">=", "args": [{"property": "eo:cloud_cover"}, 40]}
+    got = client.search(filter=dict_filter, method="GET", max_items=1000)
+    assert "filter-lang=cql2-text" in got.url_with_parameters()
+    assert {i.id for i in got.items()} == {
+        f["id"] for f in posted if f["properties"].get("eo:cloud_cover") is not None
+    }
+
+
+def test_service_desc_is_an_openapi_document_of_the_routes_really_served(
+    sample_service_url: str,
+) -> None:
+    from aiohttp import web
+
+    from helpers.sample_service import stac_routes
+
+    _, landing = http_json(sample_service_url)
+    links = {link["rel"]: link for link in landing["links"]}
+    assert links["service-desc"]["type"] == "application/vnd.oai.openapi+json;version=3.0"
+    with urllib.request.urlopen(links["service-desc"]["href"]) as answer:
+        assert answer.headers["Content-Type"].startswith("application/vnd.oai.openapi+json")
+        doc = json.load(answer)
+    assert doc["openapi"].startswith("3.0")
+    described = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
+    app = web.Application()
+    stac_routes.add_routes(app, "", stac_api.EOPF)
+    served = {(r.method, r.resource.canonical) for r in app.router.routes() if r.resource}
+    assert described == {(method, path) for method, path in served if method != "HEAD"}
+    search_params = {p["name"] for p in doc["paths"]["/search"]["get"]["parameters"]}
+    assert search_params == set(stac_api.SEARCH_PARAMETERS)
+    # Every described operation is answered (not 404/405) with the media type it states.
+    values = {"collection_id": "sentinel-2-l2a", "item_id": S2_ITEM}
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            url = doc["servers"][0]["url"] + path.format(**values)
+            data = b"{}" if method == "post" else None
+            request = urllib.request.Request(url, data=data, method=method.upper())
+            request.add_header("Content-Type", "application/json")
+            with urllib.request.urlopen(request) as answer:
+                assert answer.status == 200, (method, path)
+                media = next(iter(op["responses"]["200"]["content"]))
+                assert answer.headers["Content-Type"].split(";")[0] == media.split(";")[0]
+    with urllib.request.urlopen(links["service-doc"]["href"]) as answer:
+        page = answer.read().decode()
+    assert answer.headers["Content-Type"].startswith("text/html")
+    assert all(f"<code>{path}</code>" in page for path in doc["paths"])

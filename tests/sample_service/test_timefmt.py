@@ -11,12 +11,42 @@ from helpers.sample_service import timefmt
 MOMENT = dt.datetime(2025, 6, 5, 10, 47, 1, 24000, tzinfo=dt.UTC)
 
 
-def test_parse_reads_zulu_offsets_and_naive_times_as_utc() -> None:
-    assert timefmt.parse("2025-06-05T10:47:01.024Z") == MOMENT
-    assert timefmt.parse("2025-06-05T12:47:01.024+02:00") == MOMENT
-    assert timefmt.parse(" 2025-06-05T10:47:01.024 ") == MOMENT
-    with pytest.raises(ValueError):
-        timefmt.parse("5 June 2025")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025-06-05T10:47:01.024Z",
+        "2025-06-05t10:47:01.024z",
+        "2025-06-05T12:47:01.024+02:00",
+        "2025-06-05T08:17:01.024-02:30",
+        "2025-06-05T10:47:01.0240000009Z",
+    ],
+)
+def test_parse_reads_rfc3339_in_either_case_with_any_offset(text: str) -> None:
+    assert timefmt.parse(text) == MOMENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "5 June 2025",
+        "2025-06-05",  # a date alone
+        "2025-06-05T10:47:01",  # no offset
+        " 2025-06-05T10:47:01Z ",  # spaces
+        "2025-06-05T10:47:01+0100",  # offset without colon
+        "2025-06-05T10:47:50.Z",  # a dot without digits
+        "2025-06-05T10:47:01,024Z",  # comma decimals
+        "2025-06-05 10:47:01Z",  # space for T (RFC 3339 allows it only as a note)
+        "2025-02-30T10:47:01Z",
+        "2025-06-05T10:47:01+24:00",
+    ],
+)
+def test_parse_refuses_what_rfc3339_does_not_define(text: str) -> None:
+    with pytest.raises(ValueError, match=r"RFC 3339|valid|offset"):
+        timefmt.parse(text)
+
+
+def test_a_leap_second_is_the_next_second() -> None:
+    assert timefmt.parse("2016-12-31T23:59:60Z") == dt.datetime(2017, 1, 1, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(
