@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .search import MAX_LIMIT
+
 OPENAPI_MEDIA = "application/vnd.oai.openapi+json;version=3.0"
 
 _PARAMETER_SCHEMAS: dict[str, tuple[str, str]] = {
@@ -23,7 +25,7 @@ _PARAMETER_SCHEMAS: dict[str, tuple[str, str]] = {
     "bbox": ("string", "west,south,east,north (4 or 6 numbers, degrees)."),
     "intersects": ("string", "A GeoJSON geometry (JSON text)."),
     "datetime": ("string", "An RFC 3339 date-time or interval (start/end, '..' open)."),
-    "limit": ("integer", "Items per page, 1 to 10000 (larger values are cropped)."),
+    "limit": ("integer", f"Items per page, 1 to {MAX_LIMIT} (larger values are cropped)."),
     "token": ("string", "The paging token of a next or previous link."),
     "query": ("string", "Query extension: a JSON object of property operators."),
     "sortby": ("string", "Comma-separated properties, '-' for descending."),
