@@ -20,8 +20,17 @@ MATHJAX_DIR = Path(jupyter_server_mathjax.__file__).resolve().parent / "static"
 MATHJAX_PATH = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
 
 
+# The package ships MathJax's STIX-Web fonts but not its TeX fonts: left to its defaults,
+# MathJax 2 asks for fonts/TeX/fontdata.js, which is not there (a 404 the browser test sees).
+MATHJAX_FONTS = {
+    "HTML-CSS": {"availableFonts": [], "preferredFont": None, "webFont": "STIX-Web"},
+    "SVG": {"font": "STIX-Web"},
+}
+
+
 def _use_local_mathjax(app: Sphinx, config: object) -> None:
     app.config.mathjax_path = MATHJAX_PATH
+    app.config.mathjax2_config = {**(app.config.mathjax2_config or {}), **MATHJAX_FONTS}
 
 
 def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:

@@ -10,6 +10,7 @@ kernel that JupyterLab started.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -20,12 +21,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from tests.browser.book_site import REPO_ROOT, html_dir, screenshot_dir
 
 START_TIMEOUT_S = 120
-RUN_TIMEOUT_MS = 240_000
+RUN_TIMEOUT_MS = 360_000
+RUN_ATTEMPTS = 3
 CELLS_TO_RUN = 14  # markdown and code cells from the title to the data-source cell
 
 
@@ -92,15 +94,26 @@ def test_chapter_01_opens_as_a_notebook_and_runs(lab_url: str, browser: Browser)
         assert page.locator(".jp-FileEditor:visible").count() == 0, "opened as a text file"
         # Cells appear once the model is loaded, their text once their editors render.
         notebook.locator(".jp-CodeCell", has_text="import").first.wait_for(timeout=120_000)
-        notebook.locator(".jp-Cell").first.click()
-        page.keyboard.press("Escape")  # command mode: Shift+Enter runs and moves on
-        for _ in range(CELLS_TO_RUN):
-            page.keyboard.press("Shift+Enter")
         outputs = notebook.locator(".jp-OutputArea-output")
         source_line = outputs.filter(has_text="Using the ")
-        source_line.first.wait_for(timeout=RUN_TIMEOUT_MS)
-        text = source_line.first.inner_text()
-        assert "sample service" in text or "STAC API" in text, text
+        # Keys pressed while JupyterLab is still wiring up the notebook (kernel starting,
+        # focus moving) can be dropped on a loaded machine, so the run is asked for again
+        # until the output appears; running the first cells twice changes nothing.
+        for attempt in range(RUN_ATTEMPTS):
+            notebook.locator(".jp-Cell").first.click()
+            page.keyboard.press("Escape")  # command mode: Shift+Enter runs and moves on
+            for _ in range(CELLS_TO_RUN):
+                page.keyboard.press("Shift+Enter")
+            try:
+                # expect() retries while JupyterLab re-renders a growing output area.
+                expect(source_line.first).to_contain_text(
+                    re.compile("sample service|STAC API"),
+                    timeout=RUN_TIMEOUT_MS // RUN_ATTEMPTS,
+                )
+                break
+            except AssertionError:
+                if attempt == RUN_ATTEMPTS - 1:
+                    raise
         assert notebook.locator(".jp-OutputArea-output[data-mime-type*='error']").count() == 0
         shots = screenshot_dir(html_dir())
         shots.mkdir(parents=True, exist_ok=True)
