@@ -15,6 +15,7 @@ import pytest
 from pyproj import Transformer
 
 from helpers.sample_service import catalog, scenes, zarr_store
+from helpers.sample_service.scenes import s3_lfr
 
 S2_TUTORIAL = "S2B_MSIL2A_20250522T125039_N0511_R095_T26TML_20250522T133252"
 # Nordkapp's coast, wholly inside its orbit's swath (its western neighbour T35WMU holds data
@@ -263,3 +264,21 @@ def test_lfr_land_products_are_valid_only_over_clear_land() -> None:
     assert (lat[0, 0], lon[0, 0]) == pytest.approx((52.45365, -9.244943), abs=1e-6)
     tie_lat = _values(LFR_TUTORIAL, "conditions/geometry/latitude", (0, 0))
     np.testing.assert_allclose(tie_lat[:1024, :16], lat[:, ::64][:, :16])
+
+
+def test_lfr_tutorial_scene_is_clear_where_the_published_render_shows_ground() -> None:
+    """The tutorial's published GIFAPAR render has its valid pixels over northern Spain and
+    cloud over most of the rest; the record's ``clear_box`` puts the scene's clear share
+    there. Without it the clear share would be spread evenly (about the same inside and
+    outside the box), so this fails if the box stops steering the clouds."""
+    record = catalog.get_product(LFR_TUTORIAL)
+    scene = scenes.scene_for(record)
+    rows = np.linspace(0, scene.rows - 1, 128).astype(int)
+    cols = np.linspace(0, scene.cols - 1, 128).astype(int)
+    lon, lat = scene.lonlat(rows, cols)
+    opaque = scene.cloud_field(lon, lat) >= scene.cloud_start + s3_lfr.CLOUDY * 0.35
+    west, south, east, north = record.scene["clear_box"]
+    in_box = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+    clear_inside, clear_outside = (~opaque)[in_box].mean(), (~opaque)[~in_box].mean()
+    assert clear_inside > 0.3
+    assert clear_inside > 5 * clear_outside

@@ -108,9 +108,30 @@ class LfrScene(RecordLand):
         c = np.linspace(0, self.cols - 1, 64).astype(int)
         lon, lat = self.lonlat(r, c)
         sky = fine(r, c, 1, seed_of("lfr-sky", self.record.id) % 9973 + 1000, -1.0)
-        field = fbm(lon, lat, 4.0, 0.05, self.sky_seed) + F32(0.4) * sky
+        field = self.cloud_field(lon, lat) + F32(0.4) * sky
         share = self.record.cloud_cover / 100
         return float(np.quantile(field, 1 - share)) - CLOUDY * 0.35
+
+    def cloud_field(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Large-scale cloud field at lon/lat, lowered inside the record's ``clear_box``.
+
+        ``scene.clear_box`` ([west, south, east, north], degrees) names where a published
+        render shows the ground: the field drops by two standard deviations inside it, with
+        edges softened over about half a degree, so the clear share the cloud cover leaves
+        falls there first (the tutorial's product: clear over northern Spain, cloud elsewhere).
+        """
+        field = fbm(lon, lat, 4.0, 0.05, self.sky_seed)
+        box = self.record.scene.get("clear_box")
+        if box is None:
+            return field
+        west, south, east, north = (float(v) for v in box)
+
+        def inside(value: np.ndarray, low: float, high: float) -> np.ndarray:
+            rise = 1 / (1 + np.exp(-(value - low) / 0.25))
+            return rise / (1 + np.exp((value - high) / 0.25))
+
+        clear = inside(lon, west, east) * inside(lat, south, north)
+        return (field - 2.0 * clear).astype(F32)
 
     def lonlat(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Lon/lat (degrees) of image rows x cols (1-D indices): great circles between corners."""
@@ -143,7 +164,7 @@ class LfrScene(RecordLand):
         ground = fine(r, c, 1)
         sky = fine(r, c, 1, seed_of("lfr-sky", self.record.id) % 9973 + 1000, -1.0)
         land = (upsample(self.land.fraction(lon, lat), fy, fx) + F32(0.06) * ground) > 0.5
-        cloud = upsample(fbm(lon, lat, 4.0, 0.05, self.sky_seed), fy, fx) + F32(0.4) * sky
+        cloud = upsample(self.cloud_field(lon, lat), fy, fx) + F32(0.4) * sky
         alpha = np.broadcast_to(ramp(cloud, self.cloud_start, 0.35), land.shape)
         veg = np.clip(
             F32(0.5)
