@@ -317,6 +317,21 @@ def product_href(record: ProductRecord, base_url: str) -> str:
     return f"{base_url.rstrip('/')}/{product_path(record)}"
 
 
+ARCTIC_SNOW_COVER = 3.8
+"""Snow cover (%) of a tile north of 60 degrees: the scene lets snow linger on high ground there
+(``scenes/s2_l2a.py``); tiles further south have none."""
+
+
+def snow_cover(record: ProductRecord) -> float:
+    """The snow cover (%) a Sentinel-2 product and its STAC item state (``eo:snow_cover``).
+
+    One rule for the store's ``stac_discovery`` and the item, so the two agree: the synthetic
+    scenes put snow on the Arctic tiles only.
+    """
+    bbox, _ = footprint(record)
+    return 0.0 if (bbox[1] + bbox[3]) / 2 < 60 else ARCTIC_SNOW_COVER
+
+
 def platform_code(platform: str) -> str:
     """The short platform code of product names: ``sentinel-2b`` -> ``S2B``."""
     return f"S{platform[-2]}{platform[-1].upper()}"

@@ -34,9 +34,10 @@ from .catalog import (
     ProductRecord,
     footprint,
     platform_code,
+    snow_cover,
     utm_bounds,
 )
-from .solar import tile_sun_angles
+from .solar import mean_sun_angles
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_FILES = {
@@ -364,7 +365,6 @@ def _s2_root_attrs(
     bbox, geometry = footprint(record)
     xmin, ymin, xmax, ymax = utm_bounds(record)
     processed = dt.datetime.strptime(parts["processed"], "%Y%m%dT%H%M%S").replace(tzinfo=dt.UTC)
-    tile = parts["tile"][1:]
 
     stac = attrs["stac_discovery"]
     stac["id"] = record.id
@@ -379,20 +379,15 @@ def _s2_root_attrs(
             "created": processed.isoformat(),
             "platform": record.platform,
             "eo:cloud_cover": record.cloud_cover,
-            # Only the Arctic tiles have snow in May/June (see scenes.py).
-            "eo:snow_cover": 0.0 if (bbox[1] + bbox[3]) / 2 < 60 else 3.8,
+            "eo:snow_cover": snow_cover(record),
             "eopf:baseline": parts["version"],
             "eopf:data_take_id": f"G{parts['platform']}_{parts['sensing']}_"
             f"{record.absolute_orbit:06d}_N{parts['version']}",
-            "processing:version": parts["version"],
             "proj:bbox": [float(xmin), float(ymin), float(xmax), float(ymax)],
             "proj:epsg": record.epsg,
             "sat:absolute_orbit": record.absolute_orbit,
             "sat:relative_orbit": record.relative_orbit,
             "sat:platform_international_designator": INTERNATIONAL_DESIGNATORS[record.platform],
-            "mgrs:utm_zone": int(tile[:2]),
-            "mgrs:latitude_band": tile[2],
-            "mgrs:grid_square": tile[3:],
         }
     )
     for band in props.get("bands", []):
@@ -404,7 +399,7 @@ def _s2_root_attrs(
 
     other = attrs["other_metadata"]
     mean_time = start + dt.timedelta(seconds=4.2)
-    zenith, azimuth = (float(angle.mean()) for angle in tile_sun_angles(record))
+    zenith, azimuth = mean_sun_angles(record)
     other.update(
         {
             "UTM_zone_identification": (

@@ -12,6 +12,7 @@ do not justify adding one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import numpy as np
@@ -82,3 +83,14 @@ def tile_sun_angles(record: ProductRecord) -> tuple[np.ndarray, np.ndarray]:
     """
     _, _, (lon, lat) = tile_angle_grid(record)
     return solar_angles(lat, lon, timefmt.parse(record.start_datetime))
+
+
+@functools.lru_cache(maxsize=256)
+def mean_sun_angles(record: ProductRecord) -> tuple[float, float]:
+    """Mean sun zenith and azimuth (degrees) over a tile: the means of `tile_sun_angles`.
+
+    What the store's ``other_metadata`` states as the mean sun angles and what the STAC item
+    states as ``view:sun_*``, so a reader comparing the two finds the same numbers.
+    """
+    zenith, azimuth = tile_sun_angles(record)
+    return float(zenith.mean()), float(azimuth.mean())

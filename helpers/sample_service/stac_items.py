@@ -28,8 +28,10 @@ from .catalog import (
     footprint,
     lonlat_transformer,
     product_href,
+    snow_cover,
     utm_bounds,
 )
+from .solar import mean_sun_angles
 
 STAC_VERSION = "1.1.0"
 _STAC_TEMPLATES = Path(__file__).parent / "templates" / "stac"
@@ -37,8 +39,7 @@ _STAC_TEMPLATES = Path(__file__).parent / "templates" / "stac"
 _EXT = "https://stac-extensions.github.io"
 _EOPF_EXTENSION = "https://cs-si.github.io/eopf-stac-extension/v1.2.0/schema.json"
 _ITEM_EXTENSIONS = {
-    # As on the May-2025 sentinel-2-l2a items, without the view extension:
-    # sun angles are not modelled here, so the item does not claim them.
+    # As on the May-2025 sentinel-2-l2a items (xcube-eopf cassettes, templates/stac/README.md).
     S2_L2A: [
         f"{_EXT}/timestamps/v1.1.0/schema.json",
         f"{_EXT}/eo/v1.1.0/schema.json",
@@ -46,6 +47,7 @@ _ITEM_EXTENSIONS = {
         f"{_EXT}/projection/v2.0.0/schema.json",
         f"{_EXT}/mgrs/v1.0.0/schema.json",
         f"{_EXT}/grid/v1.1.0/schema.json",
+        f"{_EXT}/view/v1.0.0/schema.json",
         f"{_EXT}/processing/v1.2.0/schema.json",
         f"{_EXT}/product/v0.1.0/schema.json",
         f"{_EXT}/scientific/v1.0.0/schema.json",
@@ -305,6 +307,8 @@ def _s2_properties(record: ProductRecord, bbox: tuple[float, ...]) -> dict[str, 
         "mgrs:utm_zone": int(tile[:2]),
         "proj:centroid": {"lat": round(lat, 5), "lon": round(lon, 5)},
         "eo:cloud_cover": record.cloud_cover,
+        "eo:snow_cover": snow_cover(record),
+        **_sun_view(record),
         "sat:orbit_state": "descending",
         "eopf:datatake_id": f"G{record.id[:3]}_{sensing}_{record.absolute_orbit:06d}_N{version}",
         "mgrs:grid_square": tile[3:],
@@ -317,6 +321,18 @@ def _s2_properties(record: ProductRecord, bbox: tuple[float, ...]) -> dict[str, 
         "eopf:instrument_mode": "INS-NOBS",
         "product:timeliness_category": "NRT",
     }
+
+
+def _sun_view(record: ProductRecord) -> dict[str, float]:
+    """``view:sun_azimuth`` and ``view:sun_elevation`` as the live Sentinel-2 items state them.
+
+    The live items (May 2025, November 2025, March 2026 alike) put the tile's mean sun
+    *zenith* angle in ``view:sun_elevation`` (sic): for May tiles near 45 N they state about
+    30 degrees where the sun stood about 60 degrees high. The replica states the same means
+    the store's ``other_metadata`` holds (`solar.mean_sun_angles`), under the same keys.
+    """
+    zenith, azimuth = mean_sun_angles(record)
+    return {"view:sun_azimuth": azimuth, "view:sun_elevation": zenith}
 
 
 def _item_assets(record: ProductRecord, href: str) -> dict[str, Any]:

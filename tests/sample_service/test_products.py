@@ -120,14 +120,39 @@ def test_s2_tutorial_facts() -> None:
     assert root["stac_discovery"]["id"] == S2_TUTORIAL
     assert props["platform"] == "sentinel-2b" and props["sat:relative_orbit"] == 95
     assert props["eo:cloud_cover"] == 71.4
-    assert (props["mgrs:utm_zone"], props["mgrs:latitude_band"], props["mgrs:grid_square"]) == (
-        26,
-        "T",
-        "ML",
-    )
+    assert not [key for key in props if key.startswith("mgrs:")]
     assert root["stac_discovery"]["bbox"] == catalog.footprint(catalog.get_product(S2_TUTORIAL))[0]
     text = json.dumps(root["other_metadata"])
     assert "T32TPS" not in text and "T26TML" in text and "2022-04-28" not in text
+
+
+@pytest.mark.parametrize(
+    "record",
+    [next(r for r in catalog.PRODUCTS if r.product_type == t) for t in products.PRODUCT_TYPES],
+    ids=lambda r: r.product_type,
+)
+def test_embedded_stac_has_the_real_products_keys_and_extensions(
+    record: catalog.ProductRecord,
+) -> None:
+    """Defect 7 of issue 16: the embedded STAC gained ``mgrs:*`` without the mgrs extension.
+
+    The real products' ``stac_discovery`` (the templates) fixes which properties and which
+    extensions a product states; only the values follow the product (and ``proj:epsg``
+    becomes ``proj:code`` from CPM 2.6.2 on, as `cpm_versions` documents).
+    """
+    template = _template(record.product_type)
+    meta = products.build_zmetadata(record)["metadata"]
+    for key, attrs in template.items():
+        if not key.endswith(".zattrs") or "stac_discovery" not in attrs:
+            continue
+        built_key = key.replace(OCN_TEMPLATE_GROUP, record.component_group or OCN_TEMPLATE_GROUP)
+        real, built = attrs["stac_discovery"], meta[built_key]["stac_discovery"]
+        assert built.get("stac_extensions") == real.get("stac_extensions"), key
+        real_keys = set(real.get("properties", {}))
+        if "proj:code" in built.get("properties", {}):
+            real_keys = (real_keys - {"proj:epsg"}) | {"proj:code"}
+        assert set(built.get("properties", {})) == real_keys, key
+        assert set(built) == set(real), key
 
 
 def test_s2a_products_keep_the_s2a_band_centres() -> None:
