@@ -20,17 +20,14 @@ import datetime as dt
 import functools
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pyproj import CRS
 
-from . import cpm_versions, timefmt
+from . import cpm_versions, products_generic, timefmt
 from .catalog import (
     INTERNATIONAL_DESIGNATORS,
-    S2_TILE_SIZE_M,
     ProductRecord,
     footprint,
     platform_code,
@@ -38,12 +35,30 @@ from .catalog import (
     utm_bounds,
 )
 from .solar import mean_sun_angles
+from .zmeta import ArraySpec, array_paths, array_specs, rewrite_strings, set_shape
+
+__all__ = [
+    "PRODUCT_TYPES",
+    "TEMPLATE_FILES",
+    "ArraySpec",
+    "array_specs",
+    "build_zmetadata",
+    "copy_zmetadata",
+    "dump_document",
+    "load_template",
+]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-TEMPLATE_FILES = {
+_ADAPTED_TEMPLATE_FILES = {
     "S02MSIL2A": "S02MSIL2A.zmetadata.json",
     "S01SIWOCN": "S01SIWOCN.zmetadata.json",
     "S03OLCLFR": "S03OLCLFR.zmetadata.json",
+}
+"""The product types adapted here by hand (the tutorial's three); the others are data-driven
+(`products_generic`, ``templates/product_types.json``)."""
+TEMPLATE_FILES = {
+    **_ADAPTED_TEMPLATE_FILES,
+    **{kind: entry["template"] for kind, entry in products_generic.product_types().items()},
 }
 PRODUCT_TYPES = tuple(TEMPLATE_FILES)
 
@@ -84,160 +99,26 @@ LFR_FLOAT_IN_CPM_V256 = {
 }
 
 
-@dataclass(frozen=True)
-class ArraySpec:
-    """One array of a store, with its metadata decoded for generating chunks."""
-
-    path: str
-    shape: tuple[int, ...]
-    chunks: tuple[int, ...]
-    dtype: np.dtype
-    fill_value: Any
-    compressor: dict[str, Any] | None
-    dims: tuple[str, ...]
-    attrs: dict[str, Any]
-
-    @property
-    def chunk_grid(self) -> tuple[int, ...]:
-        """Number of chunks along each dimension."""
-        return tuple(-(-size // chunk) for size, chunk in zip(self.shape, self.chunks, strict=True))
-
-    @property
-    def name(self) -> str:
-        return self.path.rsplit("/", 1)[-1]
-
-
-def _decode_fill(value: Any, dtype: np.dtype) -> Any:
-    """A ``.zarray`` fill value as a Python value (zarr v2 writes NaN as the string "NaN")."""
-    if isinstance(value, str) and dtype.kind == "f":
-        return float(value)
-    return value
-
-
-def array_specs(zmetadata: dict[str, Any]) -> dict[str, ArraySpec]:
-    """Every array of a consolidated metadata document, by path."""
-    meta = zmetadata["metadata"]
-    specs: dict[str, ArraySpec] = {}
-    for key, zarray in meta.items():
-        if not key.endswith("/.zarray"):
-            continue
-        path = key[: -len("/.zarray")]
-        attrs = meta.get(f"{path}/.zattrs", {})
-        dtype = np.dtype(zarray["dtype"])
-        specs[path] = ArraySpec(
-            path=path,
-            shape=tuple(zarray["shape"]),
-            chunks=tuple(zarray["chunks"]),
-            dtype=dtype,
-            fill_value=_decode_fill(zarray["fill_value"], dtype),
-            compressor=zarray["compressor"],
-            dims=tuple(attrs.get("_ARRAY_DIMENSIONS", [])),
-            attrs=attrs,
-        )
-    return specs
-
-
 @functools.cache
 def _template_text(product_type: str) -> str:
-    return (TEMPLATE_DIR / TEMPLATE_FILES[product_type]).read_text(encoding="utf-8")
+    return (TEMPLATE_DIR / _ADAPTED_TEMPLATE_FILES[product_type]).read_text(encoding="utf-8")
 
 
 def load_template(product_type: str) -> dict[str, Any]:
-    """A fresh copy of the template document of ``product_type``."""
+    """A fresh copy of the template document of ``product_type`` (``.zmetadata`` layout)."""
+    if product_type not in _ADAPTED_TEMPLATE_FILES:
+        return products_generic.load_template(product_type)
     return json.loads(_template_text(product_type))
 
 
 def build_zmetadata(record: ProductRecord) -> dict[str, Any]:
     """The consolidated ``.zmetadata`` document of ``record``'s store."""
     builders = {"S02MSIL2A": _build_s2, "S01SIWOCN": _build_ocn, "S03OLCLFR": _build_lfr}
+    if record.product_type in products_generic.product_types():
+        return products_generic.build_zmetadata(record)
     if record.product_type not in builders:
         raise ValueError(f"no template for product type {record.product_type!r}")
     return builders[record.product_type](record)
-
-
-# --------------------------------------------------------------------------
-# Shared helpers
-
-
-_ISO_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?")
-_COMPACT_STAMP = re.compile(r"(?<!\d)\d{8}T\d{6}(?!\d)")
-_SV_STAMP = re.compile(r"\d{2}-[A-Z]{3}-\d{4} \d{2}:\d{2}:\d{2}\.\d{6}")
-
-
-def _shift_timestamps(text: str, old: dt.datetime, new: dt.datetime) -> str:
-    """Move every timestamp near the template's sensing time by (new - old).
-
-    Processing and auxiliary-file times in the templates' histories sit within
-    hours of sensing; shifting them keeps their order and spacing plausible.
-    Times far from sensing (validity limits such as 2100-01-01, software
-    build dates) are left alone.
-    """
-    delta = new - old
-    window = dt.timedelta(days=45)
-
-    def shift(moment: dt.datetime) -> dt.datetime | None:
-        aware = moment.replace(tzinfo=dt.UTC)
-        return aware + delta if abs(aware - old) <= window else None
-
-    def parse(raw: str, fmt: str | None) -> dt.datetime | None:
-        try:
-            if fmt is None:
-                return dt.datetime.fromisoformat(raw.replace(" ", "T"))
-            return dt.datetime.strptime(raw, fmt)
-        except ValueError:  # e.g. the "99999999T999999" of an open-ended validity
-            return None
-
-    def iso(match: re.Match[str]) -> str:
-        raw = match.group(0)
-        moment = parse(raw, None)
-        moment = shift(moment) if moment else None
-        if moment is None:
-            return raw
-        out = moment.strftime("%Y-%m-%dT%H:%M:%S" if "T" in raw else "%Y-%m-%d %H:%M:%S")
-        if match.group(1):
-            out += moment.strftime(".%f")[: len(match.group(1))]
-        return out
-
-    def compact(match: re.Match[str]) -> str:
-        moment = parse(match.group(0), "%Y%m%dT%H%M%S")
-        moment = shift(moment) if moment else None
-        return match.group(0) if moment is None else moment.strftime("%Y%m%dT%H%M%S")
-
-    def statevector(match: re.Match[str]) -> str:
-        moment = parse(match.group(0).title(), "%d-%b-%Y %H:%M:%S.%f")
-        moment = shift(moment) if moment else None
-        return match.group(0) if moment is None else moment.strftime("%d-%b-%Y %H:%M:%S.%f").upper()
-
-    text = _ISO_STAMP.sub(iso, text)
-    text = _COMPACT_STAMP.sub(compact, text)
-    return _SV_STAMP.sub(statevector, text)
-
-
-def _rewrite_strings(
-    tree: Any, replacements: list[tuple[str, str]], old: dt.datetime, new: dt.datetime
-) -> Any:
-    """Apply literal replacements, then the timestamp shift, to every string (and key)."""
-    text = json.dumps(tree)
-    for before, after in replacements:
-        text = text.replace(before, after)
-    return json.loads(_shift_timestamps(text, old, new))
-
-
-def _set_shape(meta: dict[str, Any], path: str, sizes: dict[str, int]) -> None:
-    """Resize ``path`` along the named dimensions; single-chunk dimensions stay single-chunk."""
-    zarray = meta[f"{path}/.zarray"]
-    dims = meta[f"{path}/.zattrs"].get("_ARRAY_DIMENSIONS", [])
-    shape, chunks = list(zarray["shape"]), list(zarray["chunks"])
-    for axis, dim in enumerate(dims):
-        if dim in sizes:
-            whole = chunks[axis] == shape[axis]
-            shape[axis] = sizes[dim]
-            chunks[axis] = sizes[dim] if whole else min(chunks[axis], sizes[dim])
-    zarray["shape"], zarray["chunks"] = shape, chunks
-
-
-def _array_paths(meta: dict[str, Any]) -> list[str]:
-    return [key[: -len("/.zarray")] for key in meta if key.endswith("/.zarray")]
 
 
 # --------------------------------------------------------------------------
@@ -279,30 +160,12 @@ def _build_s2(record: ProductRecord) -> dict[str, Any]:
         ("EPSG:32632", f"EPSG:{record.epsg}"),
         ("UTM zone 32N", f"UTM zone {zone}N"),
     ]
-    meta = _rewrite_strings(doc["metadata"], replacements, _S2_TEMPLATE_START, start)
+    meta = rewrite_strings(doc["metadata"], replacements, _S2_TEMPLATE_START, start)
 
-    xmin, ymin, xmax, ymax = utm_bounds(record)
-    wkt = CRS.from_epsg(record.epsg).to_wkt("WKT1_GDAL")
+    products_generic.set_tile_projection(meta, record)
     wavelengths = s2_wavelengths(record)
-    for path in _array_paths(meta):
+    for path in array_paths(meta):
         attrs = meta[f"{path}/.zattrs"]
-        if "proj:epsg" in attrs:
-            res = S2_TILE_SIZE_M // attrs["proj:shape"][-1]
-            attrs["proj:epsg"] = record.epsg
-            attrs["proj:bbox"] = [float(xmin), float(ymin), float(xmax), float(ymax)]
-            attrs["proj:transform"] = [
-                float(res),
-                0.0,
-                float(xmin),
-                0.0,
-                -float(res),
-                float(ymax),
-                0.0,
-                0.0,
-                1.0,
-            ]
-            if "proj:wkt2" in attrs:
-                attrs["proj:wkt2"] = wkt
         band = path.rsplit("/", 1)[-1]
         if path.startswith("measurements/reflectance/") and band in wavelengths:
             _set_wavelength(attrs, wavelengths[band])
@@ -344,7 +207,7 @@ def _s2_meteorology(meta: dict[str, Any], record: ProductRecord, start: dt.datet
     }
     for source in ("cams", "ecmwf"):
         group = f"conditions/meteorology/{source}"
-        for path in _array_paths(meta):
+        for path in array_paths(meta):
             if not path.startswith(group + "/"):
                 continue
             attrs = meta[f"{path}/.zattrs"]
@@ -434,12 +297,12 @@ def _build_ocn(record: ProductRecord) -> dict[str, Any]:
         ("058399", absolute),
         ("S1A_", f"{platform}_"),
     ]
-    meta = _rewrite_strings(doc["metadata"], replacements, _OCN_TEMPLATE_START, start)
+    meta = rewrite_strings(doc["metadata"], replacements, _OCN_TEMPLATE_START, start)
 
     azimuth, range_ = record.swath_shape
-    for path in _array_paths(meta):
+    for path in array_paths(meta):
         if path.startswith("owi/"):
-            _set_shape(meta, path, {"azimuth": azimuth, "range": range_})
+            set_shape(meta, path, {"azimuth": azimuth, "range": range_})
 
     bbox, geometry = footprint(record)
     end = timefmt.parse(record.end_datetime)
@@ -480,7 +343,7 @@ def _build_lfr(record: ProductRecord) -> dict[str, Any]:
     start = timefmt.parse(record.start_datetime)
     platform = platform_code(record.platform)
     replacements = [(_LFR_TEMPLATE_ID, record.id), ("S3B_", f"{platform}_")]
-    meta = _rewrite_strings(doc["metadata"], replacements, _LFR_TEMPLATE_START, start)
+    meta = rewrite_strings(doc["metadata"], replacements, _LFR_TEMPLATE_START, start)
 
     cpm_v256 = not cpm_versions.at_least(record, "cpm_v262")
     # Later versions hold 46 arrays (templates/README.md): the replica serves the 38 it
@@ -492,8 +355,8 @@ def _build_lfr(record: ProductRecord) -> dict[str, Any]:
             meta[f"{path}/.zarray"].update({"dtype": "<f4", "fill_value": fill})
     cpm_versions.lfr_encodings(record, meta)
     rows, columns = record.swath_shape
-    for path in _array_paths(meta):
-        _set_shape(meta, path, {"rows": rows, "columns": columns, "tp_rows": rows})
+    for path in array_paths(meta):
+        set_shape(meta, path, {"rows": rows, "columns": columns, "tp_rows": rows})
         attrs = meta[f"{path}/.zattrs"]
         name = path.rsplit("/", 1)[-1]
         if cpm_v256 and name in ("latitude", "longitude") and "scale_factor" in attrs:

@@ -73,6 +73,13 @@ _ITEM_EXTENSIONS = {
 }
 
 
+def _item_extensions(collection: str) -> list[str]:
+    """The extensions the items of ``collection`` list (before `cpm_versions` adapts them)."""
+    if collection in _ITEM_EXTENSIONS:
+        return _ITEM_EXTENSIONS[collection]
+    return _stac_template("item_fields.json")[collection]["stac_extensions"]
+
+
 @functools.cache
 def _stac_template(name: str) -> dict[str, Any]:
     """A data file of templates/stac/, parsed once (callers deep-copy what they change)."""
@@ -188,7 +195,7 @@ def build_item(record: ProductRecord, base_url: str) -> dict[str, Any]:
     item = {
         "type": "Feature",
         "stac_version": STAC_VERSION,
-        "stac_extensions": list(_ITEM_EXTENSIONS[record.collection]),
+        "stac_extensions": list(_item_extensions(record.collection)),
         "id": record.id,
         "collection": record.collection,
         "bbox": list(bbox),
@@ -212,14 +219,14 @@ def _created(record: ProductRecord) -> str:
     """When the product was generated, as the live items' created/updated/published state it.
 
     Sentinel-2 and Sentinel-3 names carry it (the last timestamp of an S2 name,
-    the third of an S3 name). Sentinel-1 OCN names do not, and its real value
+    the third of an S3 name). Sentinel-1 names do not, and its real value
     is not published; the service states sensing end plus two hours, a typical
     near-real-time delay.
     """
     stamps = re.findall(r"\d{8}T\d{6}", record.id)
-    if record.collection == S2_L2A:
+    if record.collection.startswith("sentinel-2-"):
         stamp = stamps[-1]
-    elif record.collection == S3_LFR:
+    elif record.collection.startswith("sentinel-3-"):
         stamp = stamps[2]
     else:
         return timefmt.iso(timefmt.parse(record.end_datetime) + dt.timedelta(hours=2), 0)
@@ -244,6 +251,9 @@ def _item_properties(record: ProductRecord, bbox: tuple[float, ...]) -> dict[str
     }
     if record.collection == S2_L2A:
         return {**common, **_s2_properties(record, bbox)}
+    fields = _stac_template("item_fields.json").get(record.collection)
+    if fields is not None:
+        return {**common, **_generic_properties(record, bbox, fields)}
     if record.collection == S1_OCN:
         return {
             **common,
@@ -276,6 +286,22 @@ def _item_properties(record: ProductRecord, bbox: tuple[float, ...]) -> dict[str
         "processing:software": {"EOPF-CPM": _cpm_release(record)},
         "product:timeliness_category": record.id.split("_")[-2],
     }
+
+
+def _generic_properties(
+    record: ProductRecord, bbox: tuple[float, ...], fields: dict[str, Any]
+) -> dict[str, Any]:
+    """Properties of a collection described by ``templates/stac/item_fields.json``.
+
+    The collection's fixed properties, over the Sentinel-2 tile fields for tiled collections;
+    the providers of its mission; the product's CPM release in ``processing:software``.
+    """
+    properties = _s2_properties(record, bbox) if fields.get("tiled") else {}
+    properties["providers"] = _providers(fields["providers"])
+    properties.update(copy.deepcopy(fields["properties"]))
+    if "processing:software" in fields["properties"]:
+        properties["processing:software"]["EOPF-CPM"] = _cpm_release(record)
+    return properties
 
 
 def _cpm_release(record: ProductRecord) -> str:

@@ -31,7 +31,14 @@ def _generator_version(record: ProductRecord) -> str:
     every cache key, so a change to any of them simply stops old entries from being asked for.
     """
     return content_digest(
-        ("products.py", "zarr_store.py", "solar.py", "timefmt.py"),
+        (
+            "products.py",
+            "products_generic.py",
+            "zmeta.py",
+            "zarr_store.py",
+            "solar.py",
+            "timefmt.py",
+        ),
         ("scenes/*.py", "templates/*.json"),
         repr(record),
         np.__version__,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from helpers.sample_service import catalog, products
+from helpers.sample_service import catalog, products, products_generic, zmeta
 
 S2_TUTORIAL = "S2B_MSIL2A_20250522T125039_N0511_R095_T26TML_20250522T133252"
 S2_QUICKLOOK = "S2A_MSIL2A_20250605T104701_N0511_R051_T35WMU_20250605T125416"
@@ -145,7 +145,9 @@ def test_embedded_stac_has_the_real_products_keys_and_extensions(
     for key, attrs in template.items():
         if not key.endswith(".zattrs") or "stac_discovery" not in attrs:
             continue
-        built_key = key.replace(OCN_TEMPLATE_GROUP, record.component_group or OCN_TEMPLATE_GROUP)
+        entry = products_generic.product_types().get(record.product_type, {})
+        template_group = entry.get("template_group", OCN_TEMPLATE_GROUP)
+        built_key = key.replace(template_group, record.component_group or template_group)
         real, built = attrs["stac_discovery"], meta[built_key]["stac_discovery"]
         assert built.get("stac_extensions") == real.get("stac_extensions"), key
         real_keys = set(real.get("properties", {}))
@@ -268,7 +270,7 @@ def test_timestamps_near_sensing_move_and_others_stay() -> None:
     old = dt.datetime(2022, 4, 28, 10, 6, 1, tzinfo=dt.UTC)
     new = dt.datetime(2025, 5, 22, 12, 50, 39, tzinfo=dt.UTC)
     text = "S 20220428T141313 V21000101T000000 built 2019-01-01T00:00:00 at 2022-04-28 10:13:00"
-    shifted = products._shift_timestamps(text, old, new)
+    shifted = zmeta.shift_timestamps(text, old, new)
     assert shifted == (
         "S 20250522T165751 V21000101T000000 built 2019-01-01T00:00:00 at 2025-05-22 12:57:38"
     )

@@ -182,11 +182,19 @@ def test_every_group_opens_as_a_dataset(product_id: str) -> None:
 # --- keys ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("product_type", products.PRODUCT_TYPES)
+ZMETADATA_TYPES = [
+    kind
+    for kind in products.PRODUCT_TYPES
+    if products.TEMPLATE_FILES[kind].endswith(".zmetadata.json")
+]
+
+
+@pytest.mark.parametrize("product_type", ZMETADATA_TYPES)
 def test_metadata_bytes_follow_the_live_stores_json_conventions(product_type: str) -> None:
     """The templates are verbatim `.zmetadata` files of live products (written by zarr-python
     2: indent 4, sorted keys, ASCII); serialising their parsed JSON must give the same bytes,
-    so every document the service serves is formatted as the live service formats it."""
+    so every document the service serves is formatted as the live service formats it. (A
+    template published as a group spec is another layout of the same facts: not checked.)"""
     path = products.TEMPLATE_DIR / products.TEMPLATE_FILES[product_type]
     live = path.read_bytes()
     assert products.dump_document(json.loads(live)) == live

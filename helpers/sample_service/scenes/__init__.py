@@ -9,9 +9,10 @@ winds that vary smoothly, and enough texture that compressed chunks have realist
 How: every product has one *scene*, a set of fields evaluated in world coordinates, so any
 chunk, at any resolution, of any band is cut from the same picture, seeded by names (tile,
 product id), never by global state. Modules: `texture` (noise and textures), `landmask` (the
-real land mask), and one module per mission scene (`s2_l2a`, `s1_ocn`, `s3_lfr`), each
-exposing ``PRODUCT_TYPE`` and a class that implements `Scene`. A new product type is a new
-module listed in `SCENE_MODULES`.
+real land mask), one module per scene of the tutorial's missions (`s2_l2a`, `s1_ocn`,
+`s3_lfr`), each exposing ``PRODUCT_TYPE`` and a class that implements `Scene`, and `generic`,
+which serves every product type added by data alone (``templates/product_types.json``) from
+its arrays' own metadata.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import numpy as np
 
 from ..catalog import S2_TILE_SIZE_M, ProductRecord
 from ..products import ArraySpec
-from . import s1_ocn, s2_l2a, s3_lfr
+from ..products_generic import product_types
+from . import generic, s1_ocn, s2_l2a, s3_lfr
 from .landmask import read_land_mask
 from .texture import Region
 
@@ -44,6 +46,8 @@ _SCENE_TYPES: dict[str, Callable[[ProductRecord], Scene]] = {
     s2_l2a.PRODUCT_TYPE: s2_l2a.S2Scene,
     s1_ocn.PRODUCT_TYPE: s1_ocn.OcnScene,
     s3_lfr.PRODUCT_TYPE: s3_lfr.LfrScene,
+    # Every data-driven product type (templates/product_types.json): one generic scene.
+    **{product_type: generic.GenericScene for product_type in product_types()},
 }
 _scenes: dict[str, Scene] = {}
 _scenes_lock = threading.Lock()

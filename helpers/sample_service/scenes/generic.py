@@ -1,0 +1,254 @@
+"""Plausible values for any array of any product type, read from the array's own metadata.
+
+Why this module exists: the product types added by data alone (`products_generic`) have
+hundreds of arrays each (SLSTR RBT has 921) that no chapter reads pixel by pixel; one module
+per mission would be thousands of lines of invented physics nobody looks at. Instead every
+array gets values chosen from what its metadata says it holds:
+
+- names and times: string coordinates (``angle``, ``band``), times from their ``units``
+  (``<unit> since <epoch>``) spread over the sensing interval along the first dimension;
+- where: latitude and longitude (by name or ``degrees_north``/``degrees_east`` units) spread
+  bilinearly between the record's swath corners; a tile's ``x``/``y`` at its pixel centres,
+  and its sun angle grids from the one solar model (`solar`), as the item states them;
+- index coordinates (a 1-D array named as its dimension) count up;
+- flags (``flag_masks``/``flag_values``) set a few of their bits or values in patches;
+- everything else is smooth multi-scale noise inside a range taken from the units (kelvin,
+  radiance, reflectance, degrees, percent, metres), clipped to ``valid_min``/``valid_max``,
+  and encoded with the array's ``scale_factor``/``add_offset`` when it stores integers.
+
+The noise is a pure function of the record and the pixel indices (`texture.fbm` on a coarse
+node grid, upsampled), so every chunk is the same on every request and neighbouring chunks
+join up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import numpy as np
+
+from .. import timefmt
+from ..catalog import S2_TILE_SIZE_M, ProductRecord
+from ..products import ArraySpec
+from ..solar import ANGLE_GRID_SIZE, ANGLE_GRID_STEP_M, mean_sun_angles, tile_sun_angles
+from .texture import F32, Region, fbm, seed_of, upsample
+
+_NODE_STEP = 32  # noise nodes every 32 pixels, bilinear between them
+_TIME_UNITS = {
+    "nanoseconds": 1e-9,
+    "microseconds": 1e-6,
+    "milliseconds": 1e-3,
+    "seconds": 1.0,
+    "minutes": 60.0,
+    "hours": 3600.0,
+    "days": 86400.0,
+}
+_SINCE = re.compile(r"^\s*(\w+)\s+since\s+(.+?)\s*$")
+_S2_BANDS = ("b01", "b02", "b03", "b04", "b05", "b06", "b07", "b08", "b8a", "b09", "b10", "b11")
+_STRING_COORDINATES = {"angle": ("zenith", "azimuth"), "band": (*_S2_BANDS, "b12")}
+
+
+def decoded_range(attrs: dict[str, Any], name: str) -> tuple[float, float] | None:
+    """A plausible range of physical values for an array, from its units (None: unknown)."""
+    units = str(attrs.get("units", "")).strip().lower()
+    if units in ("k", "kelvin"):
+        return 265.0, 305.0
+    if "sr-1" in units or "sr^-1" in units:  # radiance
+        return 20.0, 120.0
+    if units == "digital_counts" or "reflectance" in name:
+        return 0.02, 0.45
+    if units in ("deg", "degree", "degrees"):
+        return 5.0, 75.0
+    if units in ("%", "percent"):
+        return 0.0, 100.0
+    if units in ("m", "metre", "meter", "metres", "meters"):
+        return 0.0, 800.0
+    return None
+
+
+def _time_unit(attrs: dict[str, Any]) -> tuple[float, dt.datetime] | None:
+    """(seconds per unit, epoch) of a CF ``<unit> since <epoch>`` attribute, or None."""
+    match = _SINCE.match(str(attrs.get("units", "")))
+    if match is None or match.group(1).lower() not in _TIME_UNITS:
+        return None
+    try:
+        epoch = dt.datetime.fromisoformat(match.group(2).replace(" ", "T").removesuffix("Z"))
+    except ValueError:
+        return None
+    epoch = epoch if epoch.tzinfo else epoch.replace(tzinfo=dt.UTC)
+    return _TIME_UNITS[match.group(1).lower()], epoch
+
+
+def _fractions(region: Region, shape: tuple[int, ...], axis: int) -> np.ndarray:
+    """Positions 0..1 along ``axis`` of the region's indices (0.5 for a length-1 axis)."""
+    index = np.arange(region[axis].start, region[axis].stop, dtype=np.float64)
+    return index / (shape[axis] - 1) if shape[axis] > 1 else np.full(index.shape, 0.5)
+
+
+def _broadcast(along: np.ndarray, axis: int, ndim: int) -> np.ndarray:
+    shape = [1] * ndim
+    shape[axis] = along.size
+    return along.reshape(shape)
+
+
+class GenericScene:
+    """Values for every array of one record of a data-driven product type."""
+
+    def __init__(self, record: ProductRecord) -> None:
+        self.record = record
+        self.start = timefmt.parse(record.start_datetime)
+        self.end = timefmt.parse(record.end_datetime)
+        self.seed = seed_of("generic", record.id)
+        self.corners = (
+            np.asarray(record.swath_corners, dtype=np.float64) if record.swath_corners else None
+        )
+
+    def values(self, spec: ArraySpec, region: Region) -> np.ndarray:
+        """The stored values of ``spec`` in ``region`` (integers encoded as the array stores)."""
+        size = tuple(s.stop - s.start for s in region)
+        name = spec.name.lower()
+        if spec.dtype.kind in "USO":
+            words = _STRING_COORDINATES.get(name)
+            count = spec.shape[0] if spec.shape else 1
+            if not words or len(words) != count:
+                words = tuple(f"{name}_{i}" for i in range(count))
+            labels = words
+            out = np.array(labels, dtype=spec.dtype)
+            return out[region] if spec.shape else out.reshape(())
+        if spec.dtype.kind == "b":
+            return np.zeros(size, dtype=bool)
+        if not spec.shape:
+            return np.asarray(self._noise(spec, region, size).mean(), dtype=np.float64)
+        time_unit = _time_unit(spec.attrs)
+        if time_unit is not None:
+            return self._times(spec, region, *time_unit)
+        if self.record.utm_origin is not None:
+            if name in ("x", "y") and spec.dims == (name,):
+                return self._tile_axis(name, spec.shape[0])[region]
+            # The one solar model: the item's view:sun_* and these arrays agree (solar.py).
+            if name == "sun_angles" and spec.shape[-2:] == (ANGLE_GRID_SIZE, ANGLE_GRID_SIZE):
+                return np.stack(tile_sun_angles(self.record))[region]
+            if name == "mean_sun_angles" and spec.shape == (2,):
+                return np.array(mean_sun_angles(self.record))[region]
+        geo = self._geolocation(spec, region, name)
+        if geo is not None:
+            return self._encode(spec, geo)
+        if len(spec.shape) == 1 and spec.dims and spec.dims[0].lower() == name:
+            return np.arange(region[0].start, region[0].stop)
+        field = self._noise(spec, region, size)
+        if "flag_masks" in spec.attrs or "flag_values" in spec.attrs:
+            return self._flags(spec, field)
+        return self._scaled(spec, field, name)
+
+    # --- what the metadata names ------------------------------------------------------------
+
+    def _times(self, spec: ArraySpec, region: Region, unit: float, epoch: dt.datetime) -> Any:
+        span = (self.end - self.start).total_seconds()
+        along = _fractions(region, spec.shape, 0)
+        seconds = (self.start - epoch).total_seconds() + span * along
+        values = _broadcast(seconds / unit, 0, len(spec.shape))
+        values = np.broadcast_to(values, tuple(s.stop - s.start for s in region))
+        return np.rint(values) if spec.dtype.kind in "iu" else values
+
+    def _tile_axis(self, name: str, count: int) -> np.ndarray:
+        """Pixel centres of a tile's x or y axis, or the 5 km angle grid's points."""
+        assert self.record.utm_origin is not None
+        x0, y0 = self.record.utm_origin
+        if S2_TILE_SIZE_M % count == 0:
+            step = S2_TILE_SIZE_M // count
+            offsets = step // 2 + step * np.arange(count)
+        else:  # the angle grid (solar.tile_angle_grid): from the corner, 5 km apart
+            offsets = (ANGLE_GRID_STEP_M * np.arange(count)).astype(np.int64)
+        return x0 + offsets if name == "x" else y0 - offsets
+
+    def _geolocation(self, spec: ArraySpec, region: Region, name: str) -> np.ndarray | None:
+        """Latitude or longitude between the swath corners (bilinear), or None if not one."""
+        units = str(spec.attrs.get("units", "")).lower()
+        is_lat = (
+            name in ("lat", "latitude") or name.startswith("latitude") or units == "degrees_north"
+        )
+        is_lon = (
+            name in ("lon", "longitude") or name.startswith("longitude") or units == "degrees_east"
+        )
+        if self.corners is None or not (is_lat or is_lon):
+            return None
+        ndim = len(spec.shape)
+        along = _broadcast(_fractions(region, spec.shape, max(ndim - 2, 0)), max(ndim - 2, 0), ndim)
+        across = (
+            _broadcast(_fractions(region, spec.shape, ndim - 1), ndim - 1, ndim)
+            if ndim >= 2
+            else np.full((1,), 0.5)
+        )
+        p0, p1, p2, p3 = (self.corners[i, 1 if is_lat else 0] for i in range(4))
+        values = (1 - along) * ((1 - across) * p0 + across * p1) + along * (
+            across * p2 + (1 - across) * p3
+        )
+        return np.broadcast_to(values, tuple(s.stop - s.start for s in region))
+
+    # --- invented values ----------------------------------------------------------------------
+
+    def _noise(self, spec: ArraySpec, region: Region, size: tuple[int, ...]) -> np.ndarray:
+        """Smooth noise in 0..1 over the last two dimensions (others shift its pattern)."""
+        rows = region[-2] if len(region) >= 2 else slice(0, 1)
+        cols = region[-1] if region else slice(0, 1)
+        kr = np.arange(rows.start // _NODE_STEP, (rows.stop - 1) // _NODE_STEP + 2)
+        kc = np.arange(cols.start // _NODE_STEP, (cols.stop - 1) // _NODE_STEP + 2)
+        lead = region[:-2] if len(region) > 2 else ()
+        lead_index = sum(s.start * 7 for s in lead)
+        seed = seed_of(self.seed, spec.path, lead_index)
+        ny, nx = np.meshgrid(kr.astype(np.float64), kc.astype(np.float64), indexing="ij")
+        nodes = fbm(nx, ny, 16.0, 1.0, seed)
+        fy = (np.arange(rows.start, rows.stop) - kr[0] * _NODE_STEP) / _NODE_STEP
+        fx = (np.arange(cols.start, cols.stop) - kc[0] * _NODE_STEP) / _NODE_STEP
+        field = upsample(nodes, fy, fx)
+        unit = np.clip(F32(0.5) + F32(0.25) * np.asarray(field, dtype=F32), 0, 1)
+        plane = np.broadcast_to(unit, (rows.stop - rows.start, cols.stop - cols.start))
+        if len(size) >= 2:
+            return np.broadcast_to(plane, size)
+        return plane[0] if size else plane[0, 0]
+
+    def _flags(self, spec: ArraySpec, field: np.ndarray) -> np.ndarray:
+        """A few flags set in patches: the first mask where the field is high, the next lower."""
+        masks = spec.attrs.get("flag_masks")
+        if isinstance(masks, list) and masks:
+            out = np.zeros(field.shape, dtype=np.int64)
+            for rank, mask in enumerate(masks[:3]):
+                out |= np.where(field > 0.75 - 0.1 * rank, int(mask), 0)
+            return out
+        values = spec.attrs.get("flag_values")
+        options = np.asarray(values if isinstance(values, list) and values else [0])
+        pick = np.minimum((field * len(options)).astype(np.int64), len(options) - 1)
+        return options[pick]
+
+    def _scaled(self, spec: ArraySpec, field: np.ndarray, name: str) -> np.ndarray:
+        """The field mapped onto a plausible range, as the array stores it."""
+        decoded = decoded_range(spec.attrs, name)
+        scale = spec.attrs.get("scale_factor")
+        offset = spec.attrs.get("add_offset", 0.0) or 0.0
+        if decoded is None:
+            low, high = (0.0, 1.0) if spec.dtype.kind == "f" else (0.0, 100.0)
+            values = low + (high - low) * field
+        else:
+            values = decoded[0] + (decoded[1] - decoded[0]) * field
+            if spec.dtype.kind in "iu" and scale:
+                values = (values - offset) / scale
+        return self._clip(spec, values)
+
+    def _encode(self, spec: ArraySpec, values: np.ndarray) -> np.ndarray:
+        """Physical values (e.g. degrees) as stored: through scale and offset into integers."""
+        scale = spec.attrs.get("scale_factor")
+        if spec.dtype.kind in "iu" and scale:
+            values = (values - (spec.attrs.get("add_offset", 0.0) or 0.0)) / scale
+        return self._clip(spec, values)
+
+    @staticmethod
+    def _clip(spec: ArraySpec, values: np.ndarray) -> np.ndarray:
+        low, high = spec.attrs.get("valid_min"), spec.attrs.get("valid_max")
+        if isinstance(low, int | float) and isinstance(high, int | float) and low < high:
+            values = np.clip(values, low, high)
+        if spec.dtype.kind in "iu":
+            limits = np.iinfo(spec.dtype)
+            values = np.clip(np.rint(values), limits.min, limits.max)
+        return values

@@ -1,0 +1,184 @@
+"""Reading and rewriting Zarr v2 consolidated metadata: what every product type's builder shares.
+
+Why this module exists: each product type starts from the verbatim metadata of a real product
+(`products` for the three hand-adapted types, `products_generic` for the data-driven ones) and
+changes names, times and shapes the same way. The shared steps live here, so neither builder
+repeats them and neither imports the other's internals.
+
+Public: `ArraySpec` and `array_specs` (each array decoded for generating chunks),
+`rewrite_strings` (literal renames plus the timestamp shift), `shift_timestamps`, `set_shape`,
+`array_paths` and `groupspec_to_zmetadata`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    """One array of a store, with its metadata decoded for generating chunks."""
+
+    path: str
+    shape: tuple[int, ...]
+    chunks: tuple[int, ...]
+    dtype: np.dtype
+    fill_value: Any
+    compressor: dict[str, Any] | None
+    dims: tuple[str, ...]
+    attrs: dict[str, Any]
+
+    @property
+    def chunk_grid(self) -> tuple[int, ...]:
+        """Number of chunks along each dimension."""
+        return tuple(-(-size // chunk) for size, chunk in zip(self.shape, self.chunks, strict=True))
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+def _decode_fill(value: Any, dtype: np.dtype) -> Any:
+    """A ``.zarray`` fill value as a Python value (zarr v2 writes NaN as the string "NaN")."""
+    if isinstance(value, str) and dtype.kind == "f":
+        return float(value)
+    return value
+
+
+def array_specs(zmetadata: dict[str, Any]) -> dict[str, ArraySpec]:
+    """Every array of a consolidated metadata document, by path."""
+    meta = zmetadata["metadata"]
+    specs: dict[str, ArraySpec] = {}
+    for key, zarray in meta.items():
+        if not key.endswith("/.zarray"):
+            continue
+        path = key[: -len("/.zarray")]
+        attrs = meta.get(f"{path}/.zattrs", {})
+        dtype = np.dtype(zarray["dtype"])
+        specs[path] = ArraySpec(
+            path=path,
+            shape=tuple(zarray["shape"]),
+            chunks=tuple(zarray["chunks"]),
+            dtype=dtype,
+            fill_value=_decode_fill(zarray["fill_value"], dtype),
+            compressor=zarray["compressor"],
+            dims=tuple(attrs.get("_ARRAY_DIMENSIONS", [])),
+            attrs=attrs,
+        )
+    return specs
+
+
+_ISO_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?")
+_COMPACT_STAMP = re.compile(r"(?<!\d)\d{8}T\d{6}(?!\d)")
+_SV_STAMP = re.compile(r"\d{2}-[A-Z]{3}-\d{4} \d{2}:\d{2}:\d{2}\.\d{6}")
+
+
+def shift_timestamps(text: str, old: dt.datetime, new: dt.datetime) -> str:
+    """Move every timestamp near the template's sensing time by (new - old).
+
+    Processing and auxiliary-file times in the templates' histories sit within
+    hours of sensing; shifting them keeps their order and spacing plausible.
+    Times far from sensing (validity limits such as 2100-01-01, software
+    build dates) are left alone.
+    """
+    delta = new - old
+    window = dt.timedelta(days=45)
+
+    def shift(moment: dt.datetime) -> dt.datetime | None:
+        aware = moment.replace(tzinfo=dt.UTC)
+        return aware + delta if abs(aware - old) <= window else None
+
+    def parse(raw: str, fmt: str | None) -> dt.datetime | None:
+        try:
+            if fmt is None:
+                return dt.datetime.fromisoformat(raw.replace(" ", "T"))
+            return dt.datetime.strptime(raw, fmt)
+        except ValueError:  # e.g. the "99999999T999999" of an open-ended validity
+            return None
+
+    def iso(match: re.Match[str]) -> str:
+        raw = match.group(0)
+        moment = parse(raw, None)
+        moment = shift(moment) if moment else None
+        if moment is None:
+            return raw
+        out = moment.strftime("%Y-%m-%dT%H:%M:%S" if "T" in raw else "%Y-%m-%d %H:%M:%S")
+        if match.group(1):
+            out += moment.strftime(".%f")[: len(match.group(1))]
+        return out
+
+    def compact(match: re.Match[str]) -> str:
+        moment = parse(match.group(0), "%Y%m%dT%H%M%S")
+        moment = shift(moment) if moment else None
+        return match.group(0) if moment is None else moment.strftime("%Y%m%dT%H%M%S")
+
+    def statevector(match: re.Match[str]) -> str:
+        moment = parse(match.group(0).title(), "%d-%b-%Y %H:%M:%S.%f")
+        moment = shift(moment) if moment else None
+        return match.group(0) if moment is None else moment.strftime("%d-%b-%Y %H:%M:%S.%f").upper()
+
+    text = _ISO_STAMP.sub(iso, text)
+    text = _COMPACT_STAMP.sub(compact, text)
+    return _SV_STAMP.sub(statevector, text)
+
+
+def rewrite_strings(
+    tree: Any, replacements: list[tuple[str, str]], old: dt.datetime, new: dt.datetime
+) -> Any:
+    """Apply literal replacements, then the timestamp shift, to every string (and key)."""
+    text = json.dumps(tree)
+    for before, after in replacements:
+        text = text.replace(before, after)
+    return json.loads(shift_timestamps(text, old, new))
+
+
+def set_shape(meta: dict[str, Any], path: str, sizes: dict[str, int]) -> None:
+    """Resize ``path`` along the named dimensions; single-chunk dimensions stay single-chunk."""
+    zarray = meta[f"{path}/.zarray"]
+    dims = meta[f"{path}/.zattrs"].get("_ARRAY_DIMENSIONS", [])
+    shape, chunks = list(zarray["shape"]), list(zarray["chunks"])
+    for axis, dim in enumerate(dims):
+        if dim in sizes:
+            whole = chunks[axis] == shape[axis]
+            shape[axis] = sizes[dim]
+            chunks[axis] = sizes[dim] if whole else min(chunks[axis], sizes[dim])
+    zarray["shape"], zarray["chunks"] = shape, chunks
+
+
+def array_paths(meta: dict[str, Any]) -> list[str]:
+    return [key[: -len("/.zarray")] for key in meta if key.endswith("/.zarray")]
+
+
+def groupspec_to_zmetadata(spec: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic-zarr ``GroupSpec`` document (Zarr v2) as a consolidated ``.zmetadata`` one.
+
+    Some reference products were published as group specs (a tree of members with their
+    attributes, shape, chunks, dtype, fill value, compressor...) rather than as ``.zmetadata``:
+    the same facts in another layout. This flattens the tree into ``<path>/.zgroup``,
+    ``.zarray`` and ``.zattrs`` keys and changes no value.
+    """
+    metadata: dict[str, Any] = {}
+    array_fields = ("chunks", "compressor", "dtype", "fill_value", "filters", "order", "shape")
+
+    def visit(node: dict[str, Any], prefix: str) -> None:
+        if node.get("members") is None:  # an array
+            zarray = {field: node.get(field) for field in array_fields}
+            zarray["zarr_format"] = 2
+            if "dimension_separator" in node:
+                zarray["dimension_separator"] = node["dimension_separator"]
+            metadata[f"{prefix}.zarray"] = zarray
+            metadata[f"{prefix}.zattrs"] = node.get("attributes", {})
+            return
+        metadata[f"{prefix}.zgroup"] = {"zarr_format": 2}
+        metadata[f"{prefix}.zattrs"] = node.get("attributes", {})
+        for name, member in node["members"].items():
+            visit(member, f"{prefix}{name}/")
+
+    visit(spec, "")
+    return {"metadata": metadata, "zarr_consolidated_format": 1}
