@@ -23,6 +23,7 @@ join up.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from typing import Any
@@ -55,7 +56,7 @@ def decoded_range(attrs: dict[str, Any], name: str) -> tuple[float, float] | Non
     units = str(attrs.get("units", "")).strip().lower()
     if units in ("k", "kelvin"):
         return 265.0, 305.0
-    if "sr-1" in units or "sr^-1" in units:  # radiance
+    if "sr-1" in units or "sr^-1" in units or "radiance" in str(attrs.get("standard_name")):
         return 20.0, 120.0
     if units == "digital_counts" or "reflectance" in name:
         return 0.02, 0.45
@@ -93,6 +94,40 @@ def _broadcast(along: np.ndarray, axis: int, ndim: int) -> np.ndarray:
     return along.reshape(shape)
 
 
+def _with_eopf_attrs(spec: ArraySpec) -> ArraySpec:
+    """``spec`` whose attributes include those only ``_eopf_attrs`` states.
+
+    EOPF writes some encodings (``scale_factor``, ``valid_min``, units as ``data_units``) only
+    in ``_eopf_attrs``, which xarray-eopf applies; the values must fit them all the same.
+    """
+    eopf = spec.attrs.get("_eopf_attrs")
+    if not isinstance(eopf, dict):
+        return spec
+    merged = {**eopf, **spec.attrs}
+    if "units" not in merged and "data_units" in merged:
+        merged["units"] = merged["data_units"]
+    return dataclasses.replace(spec, attrs=merged)
+
+
+def _quadrilateral(ring: np.ndarray) -> np.ndarray:
+    """The four corners of a swath outline given with points along its edges.
+
+    Real footprints list many points along the along-track edges; the corners are the four
+    vertices where the outline turns most, kept in the outline's order.
+    """
+    if len(ring) <= 4:
+        return ring
+    incoming = ring - np.roll(ring, 1, axis=0)
+    outgoing = np.roll(ring, -1, axis=0) - ring
+    turn = np.abs(
+        np.arctan2(
+            incoming[:, 0] * outgoing[:, 1] - incoming[:, 1] * outgoing[:, 0],
+            np.sum(incoming * outgoing, axis=1),
+        )
+    )
+    return ring[np.sort(np.argsort(turn)[-4:])]
+
+
 class GenericScene:
     """Values for every array of one record of a data-driven product type."""
 
@@ -102,11 +137,14 @@ class GenericScene:
         self.end = timefmt.parse(record.end_datetime)
         self.seed = seed_of("generic", record.id)
         self.corners = (
-            np.asarray(record.swath_corners, dtype=np.float64) if record.swath_corners else None
+            _quadrilateral(np.asarray(record.swath_corners, dtype=np.float64))
+            if record.swath_corners
+            else None
         )
 
     def values(self, spec: ArraySpec, region: Region) -> np.ndarray:
         """The stored values of ``spec`` in ``region`` (integers encoded as the array stores)."""
+        spec = _with_eopf_attrs(spec)
         size = tuple(s.stop - s.start for s in region)
         name = spec.name.lower()
         if spec.dtype.kind in "USO":
