@@ -54,10 +54,11 @@ class ProductRecord:
     """One EOPF product: the facts both the STAC item and the Zarr store need.
 
     Sentinel-2 products are placed by their UTM tile (``epsg`` plus the upper-left corner
-    ``utm_origin`` of the 10980 x 10980 grid at 10 m). Swath products (Sentinel-1 OCN,
-    Sentinel-3 LFR) are placed by the four lon/lat corners of the swath (``swath_corners``:
+    ``utm_origin`` of the 10980 x 10980 grid at 10 m). Swath products (Sentinel-1, Sentinel-3)
+    are placed by the four lon/lat corners of the swath (``swath_corners``:
     first-line-first-pixel, first-line-last-pixel, last-line-last-pixel,
-    last-line-first-pixel) and the ``swath_shape`` (lines, pixels) of their measurement grid.
+    last-line-first-pixel; or a real footprint's whole outline, for the product types built
+    from data alone) and the ``swath_shape`` (lines, pixels) of their measurement grid.
     ``scene`` holds parameters of the synthetic scene (e.g. ``swath_west_edge``, a UTM point
     on the western edge of the orbit's swath); ``note`` says where the facts come from.
     ``cpm_version`` (the store path's ``cpm_vNNN``) decides the product's structure and item

@@ -8,9 +8,13 @@ type is changed: names, times, footprint, projection, sizes of the swath
 grids. What the sample service knows about a product (``catalog``) and what
 its store says (this module) therefore agree by construction.
 
+The tutorial's three product types are adapted here, rule by rule, to the facts
+its printed outputs fix; every other type is data-driven (`products_generic`,
+``templates/product_types.json``) and this module hands its records over.
+
 Public: `build_zmetadata` (the consolidated metadata document of one product),
-`array_specs` (each array's shape, chunking, dtype and codec, decoded),
-and `PRODUCT_TYPES`.
+`array_specs` and `ArraySpec` (each array's shape, chunking, dtype and codec,
+decoded; from `zmeta`), `load_template`, `TEMPLATE_FILES` and `PRODUCT_TYPES`.
 """
 
 from __future__ import annotations
