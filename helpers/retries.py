@@ -296,3 +296,18 @@ def install(policy: RetryPolicy | None = None) -> None:
         if "client_kwargs" in conf.get("https", {}):
             _add_middleware(conf["https"])
         _patch_stac_api_io()
+
+
+def retrying_session() -> requests.Session:
+    """A ``requests.Session`` that retries as the book's pystac-client sessions do.
+
+    For code that calls ``requests`` itself, as the SAFE chapter's download flow does: answers
+    408/429/5xx and refused or reset connections are retried by `RetryingAdapter`, and so are
+    bodies cut short, except streamed ones, which the caller reads and so must resume itself
+    (the chapter's download asks for the missing bytes with a ``Range`` header).
+    """
+    session = requests.Session()
+    adapter = RetryingAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
