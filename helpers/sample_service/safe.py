@@ -11,7 +11,7 @@ replays that flow on the local server with the same request shapes:
   credentials below; 401 with a JSON error otherwise.
 - ``/safe-stac/``: the legacy CDSE catalogue (https://catalogue.dataspace.copernicus.eu/stac/)
   with collection ``SENTINEL-2`` and the product's ``<id>.SAFE`` item: `SAFE_CATALOGUE`, served
-  by the service's one STAC API (`stac_api`, `stac_routes`); it searches by ids and collections.
+  by the service's one STAC API (`stac_api`, `stac_routes`), with item search's parameters.
 - ``/safe-stac/odata/v1/Products(<uuid>)/$value``: the ``PRODUCT`` asset href; answers 302 to the
   download location ``/odata/v1/Products(<uuid>)/$value``, which requires the bearer token
   (401 otherwise) and streams the archive with its ``Content-Length``.
@@ -309,8 +309,6 @@ SAFE_CATALOGUE = Catalogue(
     collections=_collections,
     entries=tuple(Entry(f"{r.id}.SAFE", COLLECTION_ID, r) for r in _SAFE_RECORDS),
     build_item=_item,
-    search_parameters=("ids", "collections", "limit", "token"),
-    items_parameters=("limit", "token"),
 )
 """The legacy CDSE catalogue the seed searched: one collection, a SAFE for every L2A product
 of the sample catalogue (CDSE's archive does not roll: products of every date stay)."""
