@@ -11,11 +11,14 @@ there), and `_OfflineWeb` answers those URLs from it and refuses every other add
 service's, so the run needs no network and cannot silently skip a schema.
 
 Known defects of the validator (not of the service) are named in `VALIDATOR_DEFECTS` with the
-reason; the errors they cause are set aside by exact pattern, and nothing else is.
+reason; the errors they cause are set aside by exact pattern, and nothing else is. A control
+run against the SAFE replica as it was before issue 16 shows that the run does fail on a
+declared class the service does not implement.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import email.message
 import io
 import json
@@ -34,7 +37,12 @@ import stac_api_validator.validations as validations
 import stac_validator.utilities
 import urllib3
 import urllib3.connectionpool
+from aiohttp import web
 from stac_api_validator.validations import QueryConfig, validate_api
+
+from helpers.sample_service import safe, stac_routes
+
+from .test_safe import _Server
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 LOOPBACK = frozenset({"127.0.0.1", "localhost"})
@@ -300,3 +308,17 @@ def test_features_items_filter_sort_and_query(sample_service_url: str, root: str
     by_cover = ids(sortby="-eo:cloud_cover")
     by_id = {i["id"]: i for i in every}
     assert [by_id[i]["properties"]["eo:cloud_cover"] for i in by_cover] == cover[::-1]
+
+
+def test_the_validator_catches_a_declared_class_not_implemented(offline: _OfflineWeb) -> None:
+    """The control: the SAFE replica as it was before issue 16 (item search declared, but only
+    ids, collections and limit taken) fails the run, on the parameters it refused."""
+    crippled = dataclasses.replace(
+        safe.SAFE_CATALOGUE, search_parameters=("ids", "collections", "limit", "token")
+    )
+    app = web.Application()
+    stac_routes.add_routes(app, "/safe-stac", crippled)
+    with _Server(app) as server:
+        errors, _set_aside, _options = _run_validator(server.url + "safe-stac/")
+    assert any("bbox" in e and "400" in e for e in errors)
+    assert any("intersects" in e for e in errors)
