@@ -178,7 +178,7 @@ class StreamPlan:
         self.used = True
         if self.cut is None or length < 2:
             return length
-        return 1 + int(self.cut * (length - 1))  # at least 1, never all, as `_cut_off`
+        return 1 + int(self.cut * (length - 1))  # at least one byte, never all of them
 
     async def pace(self, nbytes: int) -> None:
         """Wait until ``nbytes`` more could have crossed the shared link."""

@@ -356,7 +356,7 @@ async def download(request: web.Request) -> web.StreamResponse:
         return web.json_response(
             {
                 "code": "NotAuthenticated",
-                "description": "Send 'Authorization: Bearer <access_token>'.",
+                "description": "Not authenticated: send 'Authorization: Bearer <access_token>'.",
                 "detail": "Not authenticated",
             },
             status=401,
