@@ -3,15 +3,17 @@
 What must hold: ``stac-api-validator`` (the STAC community's API validator, which also runs
 stac-validator, stac-check and pystac on what it fetches) finds no defect in the three STAC
 APIs the service serves: the EOPF catalogue at the tutorial's date (the root) and at the
-current one, and the CDSE replica of the SAFE chapter. Every conformance class a landing page
-declares is exercised: by the validator where it has a test for the class, else by
-`test_features_items_filter_sort_and_query` below; a class declared without either fails the
-run. The validator fetches the official JSON schemas; `tests/schemas/` holds them (README
+current one, and the CDSE replica of the SAFE chapter; and stac-validator finds every one of
+their collections and items valid against the schemas they name. Every conformance class a
+landing page declares is exercised: by the validator where it has a test for the class, else
+by `test_features_items_filter_sort_and_query` below; a class declared without either fails
+the run. The validator fetches the official JSON schemas; `tests/schemas/` holds them (README
 there), and `_OfflineWeb` answers those URLs from it and refuses every other address but the
 service's, so the run needs no network and cannot silently skip a schema.
 
 Known defects of the validator (not of the service) are named in `VALIDATOR_DEFECTS` with the
-reason; the errors they cause are set aside by exact pattern, and nothing else is. A control
+reason; the errors they cause are set aside by exact pattern, and nothing else is; so are the
+schema failures of the replica's items named in `REPLICA_DEFECTS`, each at its date. A control
 run against the SAFE replica as it was before issue 16 shows that the run does fail on a
 declared class the service does not implement.
 """
@@ -39,6 +41,7 @@ import urllib3
 import urllib3.connectionpool
 from aiohttp import web
 from stac_api_validator.validations import QueryConfig, validate_api
+from stac_validator.stac_validator import StacValidate
 
 from helpers.sample_service import safe, stac_routes
 
@@ -322,3 +325,26 @@ def test_the_validator_catches_a_declared_class_not_implemented(offline: _Offlin
         errors, _set_aside, _options = _run_validator(server.url + "safe-stac/")
     assert any("bbox" in e and "400" in e for e in errors)
     assert any("intersects" in e for e in errors)
+
+
+@pytest.mark.parametrize("root", list(ROOTS.values()), ids=list(ROOTS))
+def test_every_collection_and_item_is_valid_stac(
+    sample_service_url: str, offline: _OfflineWeb, root: str
+) -> None:
+    """stac-validator on every collection and every item, not only the ones the run samples."""
+    url = sample_service_url + root
+    known = [p for where, p in REPLICA_DEFECTS.values() if where == root]
+    invalid: list[str] = []
+    checked = 0
+    for collection in requests.get(url + "collections", timeout=60).json()["collections"]:
+        for document in [collection, *_items(f"{url}collections/{collection['id']}/items")]:
+            validator = StacValidate()
+            checked += 1
+            if not validator.validate_dict(document):
+                message = str(validator.message[0].get("error_message"))
+                if not any(p.search(message) for p in known):
+                    invalid.append(f"{document['id']}: {message}")
+    assert invalid == [], "\n".join(invalid)
+    assert checked > 10
+    missing = sorted(url for url in offline.refused if url.endswith(".json"))
+    assert not missing, f"schemas not shipped in tests/schemas: {missing}"
