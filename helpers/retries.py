@@ -21,6 +21,9 @@ it fills with the fill value: a network fault can silently become wrong pixels. 
   standard mechanism for ``requests``), plus a retry when a body is cut short, which urllib3
   cannot see because ``requests`` reads bodies after urllib3 has returned. A ``max_retries``
   the caller chose explicitly is respected.
+- code that calls ``requests`` itself (the SAFE chapter's token, redirect and download):
+  :func:`retrying_session` gives it a session with the same adapter. A streamed body cut off
+  mid-way is the caller's to resume (the chapter's download asks for the missing bytes).
 
 What the traffic meter (`helpers.traffic`) sees: one request per logical read, with the bytes of
 the answer that was delivered. Attempts that failed are transport, counted in :func:`stats`.
