@@ -21,6 +21,9 @@ it fills with the fill value: a network fault can silently become wrong pixels. 
   standard mechanism for ``requests``), plus a retry when a body is cut short, which urllib3
   cannot see because ``requests`` reads bodies after urllib3 has returned. A ``max_retries``
   the caller chose explicitly is respected.
+- code that calls ``requests`` itself (the SAFE chapter's token, redirect and download):
+  :func:`retrying_session` gives it a session with the same adapter. A streamed body cut off
+  mid-way is the caller's to resume (the chapter's download asks for the missing bytes).
 
 What the traffic meter (`helpers.traffic`) sees: one request per logical read, with the bytes of
 the answer that was delivered. Attempts that failed are transport, counted in :func:`stats`.
@@ -296,3 +299,18 @@ def install(policy: RetryPolicy | None = None) -> None:
         if "client_kwargs" in conf.get("https", {}):
             _add_middleware(conf["https"])
         _patch_stac_api_io()
+
+
+def retrying_session() -> requests.Session:
+    """A ``requests.Session`` that retries as the book's pystac-client sessions do.
+
+    For code that calls ``requests`` itself, as the SAFE chapter's download flow does: answers
+    408/429/5xx and refused or reset connections are retried by `RetryingAdapter`, and so are
+    bodies cut short, except streamed ones, which the caller reads and so must resume itself
+    (the chapter's download asks for the missing bytes with a ``Range`` header).
+    """
+    session = requests.Session()
+    adapter = RetryingAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

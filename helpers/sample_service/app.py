@@ -30,7 +30,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from . import catalog, faults, safe, settings, stac_api, stac_routes, zarr_store
+from . import byte_ranges, catalog, faults, safe, settings, stac_api, stac_routes, zarr_store
 from .settings import SERVICE_NAME
 
 log = logging.getLogger("helpers.sample_service")
@@ -231,21 +231,18 @@ def _read_key(stores: StoreOpener, product_id: str, key: str) -> bytes | None:
 
 def _maybe_ranged(request: web.Request, data: bytes, content_type: str) -> web.Response:
     """200 with the whole object, or 206 for a single satisfiable ``Range: bytes=a-b``."""
-    headers = {"Accept-Ranges": "bytes"}
     try:
-        wanted = request.http_range
-    except ValueError:  # malformed or multi-range: ignored, as RFC 9110 allows
-        wanted = slice(None, None)
-    if wanted.start is None and wanted.stop is None:
-        return web.Response(body=data, content_type=content_type, headers=headers)
-    size = len(data)
-    start = wanted.start if wanted.start >= 0 else max(0, size + wanted.start)
-    stop = size if wanted.stop is None else min(wanted.stop, size)
-    if start >= size or start >= stop:
-        headers["Content-Range"] = f"bytes */{size}"
-        body = {"code": "RangeNotSatisfiable", "description": f"The object has {size} bytes."}
-        return web.json_response(body, status=416, headers=headers)
-    headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
+        part = byte_ranges.requested(request, len(data))
+    except byte_ranges.NotSatisfiable as error:
+        return byte_ranges.not_satisfiable(error)
+    if part is None:
+        return web.Response(
+            body=data, content_type=content_type, headers={"Accept-Ranges": "bytes"}
+        )
+    start, stop = part
     return web.Response(
-        status=206, body=data[start:stop], content_type=content_type, headers=headers
+        status=206,
+        body=data[start:stop],
+        content_type=content_type,
+        headers=byte_ranges.partial_headers(start, stop, len(data)),
     )

@@ -12,8 +12,10 @@ to misbehave:
   default: unlimited); with ``latency`` it plays a network profile such as 30 ms round trip
   and 100 Mbit/s (``latency=0.03,bandwidth=100``) on loopback;
 - ``drop``: the fraction of requests whose answer is cut off mid-body: the headers promise the
-  whole length, part of the body is sent, then the connection is closed (answers built in
-  memory: STAC JSON and Zarr keys; a download the handler streams itself passes whole);
+  whole length, part of the body is sent, then the connection is closed. Answers built in
+  memory (STAC JSON, Zarr keys) are cut here; a handler that streams its own body (the SAFE
+  download) cannot be cut from outside, so it asks `stream_plan` where to stop, and paces its
+  blocks by ``bandwidth`` the same way;
 - ``seed``: makes the choices repeatable;
 - ``match``: a regular expression; only requests whose path it finds are affected (default:
   every path except the root ``/``, which the launcher and the data-source check use to
@@ -155,6 +157,50 @@ def from_env() -> FaultSpec | None:
     return spec if spec.active else None
 
 
+@dataclass
+class StreamPlan:
+    """The faults a handler that streams its own body applies itself (`stream_plan`).
+
+    The middleware only sees a streamed answer once it has been sent, so it cannot cut it
+    short or pace it; it leaves this plan on the request instead, and the handler sends
+    `bytes_to_send` bytes, calling `pace` before each block. A plan the handler used tells
+    the middleware to leave the answer alone.
+    """
+
+    injector: FaultInjector | None = None
+    """Whose shared link paces the blocks (None: unlimited bandwidth)."""
+    cut: float | None = None
+    """Where to break the connection, as a fraction of the body (None: send it whole)."""
+    used: bool = False
+
+    def bytes_to_send(self, length: int) -> int:
+        """How many of a body's ``length`` bytes to send before breaking the connection."""
+        self.used = True
+        if self.cut is None or length < 2:
+            return length
+        return 1 + int(self.cut * (length - 1))  # at least one byte, never all of them
+
+    async def pace(self, nbytes: int) -> None:
+        """Wait until ``nbytes`` more could have crossed the shared link."""
+        if self.injector is not None:
+            await asyncio.sleep(self.injector.transfer_delay(nbytes))
+
+
+STREAM_PLAN = web.RequestKey("stream_plan", StreamPlan)
+"""Request key under which the middleware leaves a streaming handler its `StreamPlan`."""
+
+
+def stream_plan(request: web.Request) -> StreamPlan:
+    """The plan the fault middleware left for this request; without faults, one of no faults."""
+    return request.get(STREAM_PLAN) or StreamPlan()
+
+
+def break_connection(request: web.Request) -> None:
+    """Close the connection under a streamed answer, as when a network link fails mid-body."""
+    if request.transport is not None:
+        request.transport.close()
+
+
 class FaultInjector:
     """Decides, request by request, whether to pass, fail or cut off; and does it."""
 
@@ -220,8 +266,15 @@ class FaultInjector:
             status = FAILURE_STATUSES[int(detail * len(FAILURE_STATUSES))]
             body = {"code": "InjectedFault", "description": "Fault injected by the sample service."}
             return web.json_response(body, status=status)
+        plan = StreamPlan(
+            injector=self if spec.bandwidth else None,
+            cut=detail if outcome == "drop" else None,
+        )
+        request[STREAM_PLAN] = plan
         response = await handler(request)
-        if spec.bandwidth:
+        if plan.used:  # a streamed body, paced and cut by its handler
+            return response
+        if spec.bandwidth and request.method != "HEAD":
             await asyncio.sleep(self.transfer_delay(_body_length(response)))
         if outcome == "drop":
             return await _cut_off(request, response, detail)
@@ -253,7 +306,6 @@ async def _cut_off(
             cut.headers.add(name, value)
     cut.content_length = len(body)
     await cut.prepare(request)
-    await cut.write(body[: 1 + int(detail * (len(body) - 1))])  # at least 1, never all
-    if request.transport is not None:
-        request.transport.close()
+    await cut.write(body[: StreamPlan(cut=detail).bytes_to_send(len(body))])
+    break_connection(request)
     return cut

@@ -11,7 +11,7 @@ replays that flow on the local server with the same request shapes:
   credentials below; 401 with a JSON error otherwise.
 - ``/safe-stac/``: the legacy CDSE catalogue (https://catalogue.dataspace.copernicus.eu/stac/)
   with collection ``SENTINEL-2`` and the product's ``<id>.SAFE`` item: `SAFE_CATALOGUE`, served
-  by the service's one STAC API (`stac_api`, `stac_routes`); it searches by ids and collections.
+  by the service's one STAC API (`stac_api`, `stac_routes`), with item search's parameters.
 - ``/safe-stac/odata/v1/Products(<uuid>)/$value``: the ``PRODUCT`` asset href; answers 302 to the
   download location ``/odata/v1/Products(<uuid>)/$value``, which requires the bearer token
   (401 otherwise) and streams the archive with its ``Content-Length``.
@@ -24,6 +24,7 @@ catalogue's metadata is plausible (modelled on the legacy CDSE items), not captu
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import secrets
 import threading
@@ -36,7 +37,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import settings, stac_routes
+from . import byte_ranges, faults, settings, stac_routes
 from .catalog import S2_L2A, ProductRecord, footprint, products_in
 from .errors import not_found
 from .origin import request_origin
@@ -134,7 +135,10 @@ def _archive(app: web.Application, record: ProductRecord) -> SafeArchive:
 
 
 def _oauth_error(status: int, error: str, description: str) -> web.Response:
-    return web.json_response({"error": error, "error_description": description}, status=status)
+    """Keycloak's error body (OAuth 2.0 ``error``, ``error_description``), which clients of
+    the identity service read, plus the service's own ``code`` and ``description``."""
+    body = {"error": error, "error_description": description}
+    return web.json_response({**body, "code": error, "description": description}, status=status)
 
 
 async def token(request: web.Request) -> web.Response:
@@ -305,8 +309,6 @@ SAFE_CATALOGUE = Catalogue(
     collections=_collections,
     entries=tuple(Entry(f"{r.id}.SAFE", COLLECTION_ID, r) for r in _SAFE_RECORDS),
     build_item=_item,
-    search_parameters=("ids", "collections", "limit", "token"),
-    items_parameters=("limit", "token"),
 )
 """The legacy CDSE catalogue the seed searched: one collection, a SAFE for every L2A product
 of the sample catalogue (CDSE's archive does not roll: products of every date stay)."""
@@ -338,7 +340,13 @@ async def _quicklook(app: web.Application, record: ProductRecord) -> bytes:
 
 
 async def download(request: web.Request) -> web.StreamResponse:
-    """The download service: the whole SAFE zip, for a valid bearer token only."""
+    """The download service: the SAFE zip, for a valid bearer token only.
+
+    A ``Range`` request gets that part (206), so a client whose connection broke resumes
+    where it stopped; the ``ETag`` names the archive's content, so ``If-Range`` makes sure
+    the parts come from one and the same archive. Faults asked of the service (`faults`) are
+    applied here, block by block: the body is streamed, so the middleware cannot cut it.
+    """
     entity = request.match_info["entity"]
     product = _PRODUCTS_VALUE.match(entity)
     record = _by_uuid(product.group(1), product_uuid) if product else None
@@ -346,32 +354,56 @@ async def download(request: web.Request) -> web.StreamResponse:
         raise not_found(f"No product at {entity}.")
     if not _authorised(request):
         return web.json_response(
-            {"detail": "Not authenticated: send 'Authorization: Bearer <access_token>'."},
+            {
+                "code": "NotAuthenticated",
+                "description": "Not authenticated: send 'Authorization: Bearer <access_token>'.",
+                "detail": "Not authenticated",
+            },
             status=401,
             headers={"WWW-Authenticate": "Bearer"},
         )
     archive = _archive(request.app, record)
     loop = asyncio.get_running_loop()
     stored = await loop.run_in_executor(None, archive.ensure)
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "application/zip",
-            "Content-Disposition": f'attachment; filename="{archive.filename}"',
-        }
-    )
-    response.content_length = stored.size
+    etag = archive_etag(archive)
+    try:
+        part = byte_ranges.requested(request, stored.size, etag)
+    except byte_ranges.NotSatisfiable as error:
+        return byte_ranges.not_satisfiable(error)
+    start, stop = part or (0, stored.size)
+    headers = {
+        "Content-Type": "application/zip",
+        "Content-Disposition": f'attachment; filename="{archive.filename}"',
+        "Accept-Ranges": "bytes",
+        "ETag": etag,
+    }
+    if part is not None:
+        headers.update(byte_ranges.partial_headers(start, stop, stored.size))
+    response = web.StreamResponse(status=200 if part is None else 206, headers=headers)
+    response.content_length = stop - start
     await response.prepare(request)
     if request.method == "HEAD":
         return response
+    plan = faults.stream_plan(request)
+    sending = plan.bytes_to_send(stop - start)
     # The payload is streamed from its offset in the cache entry, a megabyte at a time.
     with stored.path.open("rb") as handle:
-        handle.seek(stored.offset)
-        remaining = stored.size
+        handle.seek(stored.offset + start)
+        remaining = sending
         while remaining:
             block = await loop.run_in_executor(None, handle.read, min(1 << 20, remaining))
             if not block:
                 raise ConnectionResetError(f"{stored.path} ended early")
+            await plan.pace(len(block))
             await response.write(block)
             remaining -= len(block)
+    if sending < stop - start:
+        faults.break_connection(request)  # an injected fault: the link fails mid-download
+        return response
     await response.write_eof()
     return response
+
+
+def archive_etag(archive: SafeArchive) -> str:
+    """The archive's entity tag: a digest of its cache key, which decides its every byte."""
+    return '"' + hashlib.sha256(archive.key.encode("utf-8")).hexdigest()[:32] + '"'

@@ -38,6 +38,19 @@ CORE_PARAMETERS = ("collections", "ids", "bbox", "intersects", "datetime", "limi
 SEARCH_PARAMETERS = (*CORE_PARAMETERS, "query", "sortby", "filter", "filter-lang")
 """The EOPF catalogue's search parameters: item search and the extensions its landing page
 declares (not ``fields``: `stac_items.NOT_IMPLEMENTED`)."""
+ITEMS_PARAMETERS = (
+    "bbox",
+    "datetime",
+    "limit",
+    "token",
+    "query",
+    "sortby",
+    "filter",
+    "filter-lang",
+)
+"""The EOPF catalogue's ``/collections/{id}/items`` parameters: OGC API Features' and the
+extensions its landing page declares for them (``ogcapi-features#query``, ``#sort`` and the
+OGC ``features-filter`` class)."""
 
 
 @dataclass(frozen=True)
@@ -369,6 +382,7 @@ def _eopf_catalogue(date: str) -> Catalogue:
         entries=tuple(Entry(r.id, r.collection, r) for r in catalog.products_on(date)),
         build_item=lambda entry, root: stac_items.build_item(entry.record, root),
         search_parameters=SEARCH_PARAMETERS,
+        items_parameters=ITEMS_PARAMETERS,
         queryables=stac_items.queryable_properties(),
         counts_matches=date < COUNTS_MATCHES_UNTIL,
     )

@@ -204,12 +204,28 @@ def test_quicklook_asset_is_a_jpeg_of_the_scene(safe_url: str) -> None:
 
 @pytest.mark.parametrize(
     ("method", "kwargs"),
-    [("GET", {"params": {"bbox": "0,0,1,1"}}), ("POST", {"data": b"{not json"})],
+    [("GET", {"params": {"query": "{}"}}), ("POST", {"data": b"{not json"})],
 )
 def test_search_rejects_what_it_cannot_answer(safe_url: str, method: str, kwargs: dict) -> None:
     response = requests.request(method, safe_url + "safe-stac/search", timeout=30, **kwargs)
     assert response.status_code == 400
     assert response.json()["code"] == "BadRequest"
+
+
+def test_search_takes_item_searchs_parameters(safe_url: str) -> None:
+    """The replica declares item search, so bbox, datetime and intersects work (issue 16)."""
+    client = Client.open(safe_url + "safe-stac/")
+    item = client.get_collection("SENTINEL-2").get_item(safe.ITEM_ID)
+    west, south, east, north = item.bbox
+    day = item.datetime.date().isoformat()
+
+    def found(**kwargs: object) -> list[str]:
+        return [i.id for i in client.search(collections=["SENTINEL-2"], **kwargs).items()]
+
+    assert safe.ITEM_ID in found(bbox=[west, south, east, north], datetime=day)
+    assert safe.ITEM_ID in found(intersects=item.geometry)
+    assert found(bbox=[west - 20, south - 20, west - 19, south - 19]) == []
+    assert safe.ITEM_ID not in found(datetime="2015-07-01/2015-07-31")
 
 
 def test_product_href_redirects_to_the_download_location(safe_url: str) -> None:
