@@ -103,12 +103,6 @@ REPLICA_DEFECTS = {
         "",
         re.compile(r"'raster:offset', 'raster:scale' do not match any of the regexes"),
     ),
-    "view extension listed without view fields": (
-        # The items of the current date list the view extension but carry no view:* field;
-        # branch issue-16a gives them the sun angles. Once merged, this matches nothing.
-        "2026-11-29/",
-        re.compile(r"'view:off_nadir' is a required property"),
-    ),
 }
 """Schema failures of the service's items that are known, by name: (root, message pattern)."""
 
