@@ -39,11 +39,9 @@ from .catalog import (
 from .solar import tile_sun_angles
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-TEMPLATE_FILES = {
-    "S02MSIL2A": "S02MSIL2A.zmetadata.json",
-    "S01SIWOCN": "S01SIWOCN.zmetadata.json",
-    "S03OLCLFR": "S03OLCLFR.zmetadata.json",
-}
+_TYPES = json.loads((TEMPLATE_DIR / "product_types.json").read_text(encoding="utf-8"))
+TEMPLATE_FILES = {name: spec["zmetadata"] for name, spec in _TYPES.items() if name != "note"}
+"""Each product type's Zarr metadata template (``templates/product_types.json``)."""
 PRODUCT_TYPES = tuple(TEMPLATE_FILES)
 
 # Central wavelengths printed by the tutorial for its S2B product (N0511):
@@ -53,34 +51,11 @@ PRODUCT_TYPES = tuple(TEMPLATE_FILES)
 # products keep the template's values (the STAC items of the service do too).
 S2B_CENTRAL_WAVELENGTHS = {"b02": 492.3, "b03": 559.0, "b04": 665.0, "b08": 833.0}
 
-# The products the templates were taken from, and what identifies them.
-_S2_TEMPLATE_ID = "S2A_MSIL2A_20220428T100601_N0400_R022_T32TPS_20220428T141313"
-_S2_TEMPLATE_START = dt.datetime(2022, 4, 28, 10, 6, 1, tzinfo=dt.UTC)
-_OCN_TEMPLATE_GROUP = "S01SIWOCN_20250321T063156_0025_A334_2479_0738CE_VV"
-_OCN_TEMPLATE_START = dt.datetime(2025, 3, 21, 6, 31, 56, 675155, tzinfo=dt.UTC)
-_LFR_TEMPLATE_ID = (
-    "S3B_OL_2_LFR____20250416T063752_20250416T064052_20250416T083835_0179_105_248_3240_ESA_O_NR_003"
-)
-_LFR_TEMPLATE_START = dt.datetime(2025, 4, 16, 6, 37, 51, 892834, tzinfo=dt.UTC)
-
-# The tutorial's LFR product (cpm_v256) has 38 arrays where the April-2025
-# template has 46; templates/README.md explains which 8 are left out and why.
-LFR_ARRAYS_NOT_IN_CPM_V256 = (
-    "measurements/altitude",
-    "measurements/time_stamp",
-    "quality/altitude",
-    "quality/time_stamp",
-    "conditions/image/time_stamp",
-    "conditions/meteorology/latitude",
-    "conditions/meteorology/longitude",
-    "conditions/meteorology/wind_vector",
-)
-# cpm_v256 prints these two as float32 (the template stores integers); the
-# integer fill value is kept as a float, as the template does for gifapar.
-LFR_FLOAT_IN_CPM_V256 = {
-    "conditions/image/detector_index": -1.0,
-    "conditions/image/frame_offset": -128.0,
-}
+# The tutorial's LFR product (cpm_v256) has 38 arrays where the April-2025 template has 46,
+# and prints two of them as float32 (the template stores integers; the integer fill value is
+# kept as a float, as the template does for gifapar): templates/README.md says which and why.
+LFR_ARRAYS_NOT_IN_CPM_V256 = tuple(_TYPES["S03OLCLFR"]["arrays_left_out"])
+LFR_FLOAT_IN_CPM_V256 = dict(_TYPES["S03OLCLFR"]["float_in_cpm_v256"])
 
 
 @dataclass(frozen=True)
@@ -212,14 +187,33 @@ def _shift_timestamps(text: str, old: dt.datetime, new: dt.datetime) -> str:
     return _SV_STAMP.sub(statevector, text)
 
 
-def _rewrite_strings(
-    tree: Any, replacements: list[tuple[str, str]], old: dt.datetime, new: dt.datetime
-) -> Any:
-    """Apply literal replacements, then the timestamp shift, to every string (and key)."""
+def name_fields(record: ProductRecord) -> dict[str, Any]:
+    """What the renames of ``templates/product_types.json`` fill in: the record's names."""
+    fields = {
+        "id": record.id,
+        "platform": platform_code(record.platform),
+        "absolute_orbit": record.absolute_orbit,
+        "epsg": record.epsg,
+        "utm_zone": (record.epsg or 0) % 100,
+        "component_group": record.component_group,
+    }
+    if record.product_type == "S02MSIL2A":
+        fields.update(s2_name_parts(record))
+    elif record.product_type == "S01SIWOCN":
+        fields["absolute"], fields["datatake"] = record.id.split("_")[-3:-1]
+    return fields
+
+
+def _renamed(record: ProductRecord, tree: Any, start: dt.datetime) -> Any:
+    """The template's metadata with its product's names replaced by ``record``'s (every key and
+    string, in the order of ``templates/product_types.json``), and its times near sensing
+    shifted to ``start``."""
+    spec = _TYPES[record.product_type]
+    fields = name_fields(record)
     text = json.dumps(tree)
-    for before, after in replacements:
-        text = text.replace(before, after)
-    return json.loads(_shift_timestamps(text, old, new))
+    for before, after in spec["renames"]:
+        text = text.replace(before, after.format_map(fields))
+    return json.loads(_shift_timestamps(text, timefmt.parse(spec["template_start"]), start))
 
 
 def _set_shape(meta: dict[str, Any], path: str, sizes: dict[str, int]) -> None:
@@ -267,18 +261,7 @@ def _build_s2(record: ProductRecord) -> dict[str, Any]:
     doc = load_template("S02MSIL2A")
     parts = s2_name_parts(record)
     start = timefmt.parse(record.start_datetime)
-    zone = record.epsg % 100
-    replacements = [
-        (_S2_TEMPLATE_ID, record.id),
-        ("T32TPS", parts["tile"]),
-        ("A035769", f"A{record.absolute_orbit:06d}"),
-        ("N04.00", f"N{parts['version']}"),
-        ("_R022_", f"_{parts['orbit']}_"),
-        ("S2A_", f"{parts['platform']}_"),
-        ("EPSG:32632", f"EPSG:{record.epsg}"),
-        ("UTM zone 32N", f"UTM zone {zone}N"),
-    ]
-    meta = _rewrite_strings(doc["metadata"], replacements, _S2_TEMPLATE_START, start)
+    meta = _renamed(record, doc["metadata"], start)
 
     xmin, ymin, xmax, ymax = utm_bounds(record)
     wkt = CRS.from_epsg(record.epsg).to_wkt("WKT1_GDAL")
@@ -289,17 +272,7 @@ def _build_s2(record: ProductRecord) -> dict[str, Any]:
             res = S2_TILE_SIZE_M // attrs["proj:shape"][-1]
             attrs["proj:epsg"] = record.epsg
             attrs["proj:bbox"] = [float(xmin), float(ymin), float(xmax), float(ymax)]
-            attrs["proj:transform"] = [
-                float(res),
-                0.0,
-                float(xmin),
-                0.0,
-                -float(res),
-                float(ymax),
-                0.0,
-                0.0,
-                1.0,
-            ]
+            attrs["proj:transform"] = [float(v) for v in (res, 0, xmin, 0, -res, ymax, 0, 0, 1)]
             if "proj:wkt2" in attrs:
                 attrs["proj:wkt2"] = wkt
         band = path.rsplit("/", 1)[-1]
@@ -431,15 +404,8 @@ def _build_ocn(record: ProductRecord) -> dict[str, Any]:
     assert record.component_group is not None and record.swath_shape is not None
     doc = load_template("S01SIWOCN")
     start = timefmt.parse(record.start_datetime)
-    absolute, datatake = record.id.split("_")[-3:-1]
-    platform = platform_code(record.platform)
-    replacements = [
-        (_OCN_TEMPLATE_GROUP, record.component_group),
-        ("0738CE", datatake),
-        ("058399", absolute),
-        ("S1A_", f"{platform}_"),
-    ]
-    meta = _rewrite_strings(doc["metadata"], replacements, _OCN_TEMPLATE_START, start)
+    datatake = name_fields(record)["datatake"]
+    meta = _renamed(record, doc["metadata"], start)
 
     azimuth, range_ = record.swath_shape
     for path in _array_paths(meta):
@@ -483,9 +449,7 @@ def _build_lfr(record: ProductRecord) -> dict[str, Any]:
     assert record.swath_shape is not None
     doc = load_template("S03OLCLFR")
     start = timefmt.parse(record.start_datetime)
-    platform = platform_code(record.platform)
-    replacements = [(_LFR_TEMPLATE_ID, record.id), ("S3B_", f"{platform}_")]
-    meta = _rewrite_strings(doc["metadata"], replacements, _LFR_TEMPLATE_START, start)
+    meta = _renamed(record, doc["metadata"], start)
 
     cpm_v256 = not cpm_versions.at_least(record, "cpm_v262")
     # Later versions hold 46 arrays (templates/README.md): the replica serves the 38 it
