@@ -20,6 +20,7 @@ import datetime as dt
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,9 +134,13 @@ def build_zmetadata(record: ProductRecord) -> dict[str, Any]:
 # Shared helpers
 
 
-_ISO_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?")
-_COMPACT_STAMP = re.compile(r"(?<!\d)\d{8}T\d{6}(?!\d)")
-_SV_STAMP = re.compile(r"\d{2}-[A-Z]{3}-\d{4} \d{2}:\d{2}:\d{2}\.\d{6}")
+_STAMPS = (
+    # (the stamp and its optional fraction, the format of the stamp)
+    (re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,6})?"), "%Y-%m-%dT%H:%M:%S"),
+    (re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(\.\d{1,6})?"), "%Y-%m-%d %H:%M:%S"),
+    (re.compile(r"(?<!\d)(\d{8}T\d{6})(?!\d)()"), timefmt.COMPACT),
+    (re.compile(r"(\d{2}-[A-Z]{3}-\d{4} \d{2}:\d{2}:\d{2})(\.\d{6})"), "%d-%b-%Y %H:%M:%S"),
+)
 
 
 def _shift_timestamps(text: str, old: dt.datetime, new: dt.datetime) -> str:
@@ -144,47 +149,28 @@ def _shift_timestamps(text: str, old: dt.datetime, new: dt.datetime) -> str:
     Processing and auxiliary-file times in the templates' histories sit within
     hours of sensing; shifting them keeps their order and spacing plausible.
     Times far from sensing (validity limits such as 2100-01-01, software
-    build dates) are left alone.
+    build dates) are left alone. Each stamp keeps its format and its number of decimals
+    (state vector times spell the month in capitals: ``28-APR-2022``).
     """
-    delta = new - old
-    window = dt.timedelta(days=45)
 
-    def shift(moment: dt.datetime) -> dt.datetime | None:
-        aware = moment.replace(tzinfo=dt.UTC)
-        return aware + delta if abs(aware - old) <= window else None
+    def shifted(stamp_format: str) -> Callable[[re.Match[str]], str]:
+        def replace(match: re.Match[str]) -> str:
+            fraction = match[2] or ""
+            try:
+                moment = dt.datetime.strptime(match[1], stamp_format).replace(tzinfo=dt.UTC)
+            except ValueError:  # e.g. the "99999999T999999" of an open-ended validity
+                return match[0]
+            moment += dt.timedelta(microseconds=int(fraction[1:].ljust(6, "0") or 0))
+            if abs(moment - old) > dt.timedelta(days=45):
+                return match[0]
+            moment += new - old
+            return (moment.strftime(stamp_format) + moment.strftime(".%f")[: len(fraction)]).upper()
 
-    def parse(raw: str, fmt: str | None) -> dt.datetime | None:
-        try:
-            if fmt is None:
-                return dt.datetime.fromisoformat(raw.replace(" ", "T"))
-            return dt.datetime.strptime(raw, fmt)
-        except ValueError:  # e.g. the "99999999T999999" of an open-ended validity
-            return None
+        return replace
 
-    def iso(match: re.Match[str]) -> str:
-        raw = match.group(0)
-        moment = parse(raw, None)
-        moment = shift(moment) if moment else None
-        if moment is None:
-            return raw
-        out = moment.strftime("%Y-%m-%dT%H:%M:%S" if "T" in raw else "%Y-%m-%d %H:%M:%S")
-        if match.group(1):
-            out += moment.strftime(".%f")[: len(match.group(1))]
-        return out
-
-    def compact(match: re.Match[str]) -> str:
-        moment = parse(match.group(0), "%Y%m%dT%H%M%S")
-        moment = shift(moment) if moment else None
-        return match.group(0) if moment is None else moment.strftime("%Y%m%dT%H%M%S")
-
-    def statevector(match: re.Match[str]) -> str:
-        moment = parse(match.group(0).title(), "%d-%b-%Y %H:%M:%S.%f")
-        moment = shift(moment) if moment else None
-        return match.group(0) if moment is None else moment.strftime("%d-%b-%Y %H:%M:%S.%f").upper()
-
-    text = _ISO_STAMP.sub(iso, text)
-    text = _COMPACT_STAMP.sub(compact, text)
-    return _SV_STAMP.sub(statevector, text)
+    for pattern, stamp_format in _STAMPS:
+        text = pattern.sub(shifted(stamp_format), text)
+    return text
 
 
 def name_fields(record: ProductRecord) -> dict[str, Any]:
@@ -336,7 +322,7 @@ def _s2_root_attrs(
     assert record.epsg is not None
     bbox, geometry = footprint(record)
     xmin, ymin, xmax, ymax = utm_bounds(record)
-    processed = dt.datetime.strptime(parts["processed"], "%Y%m%dT%H%M%S").replace(tzinfo=dt.UTC)
+    processed = timefmt.parse_compact(parts["processed"])
     tile = parts["tile"][1:]
 
     stac = attrs["stac_discovery"]
@@ -485,9 +471,7 @@ def _build_lfr(record: ProductRecord) -> dict[str, Any]:
         {
             "start_datetime": timefmt.iso(start),
             "end_datetime": timefmt.iso(end),
-            "created": timefmt.iso(
-                dt.datetime.strptime(processed, "%Y%m%dT%H%M%S").replace(tzinfo=dt.UTC)
-            ),
+            "created": timefmt.iso(timefmt.parse_compact(processed)),
             "platform": record.platform,
             "sat:absolute_orbit": record.absolute_orbit,
             "sat:relative_orbit": record.relative_orbit,
