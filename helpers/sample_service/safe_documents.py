@@ -8,6 +8,7 @@ keeps its digest.
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from datetime import timedelta
 from string import Template
 
@@ -41,7 +42,7 @@ def datastrip_metadata(names: SafeNames, target_size: int) -> bytes:
     skeleton = render(
         "MTD_DS.xml",
         {
-            **vars(names),
+            **asdict(names),
             "sensing_start": timefmt.iso(start, digits=6),
             "sensing_stop": timefmt.iso(start + timedelta(seconds=412), digits=6),
             "generation_time": timefmt.iso(names.generated_time, digits=6),
@@ -98,7 +99,7 @@ def inspire(record: ProductRecord, names: SafeNames) -> bytes:
     return render(
         "INSPIRE.xml",
         {
-            **vars(names),
+            **asdict(names),
             "date": names.generated_time.strftime("%Y-%m-%d"),
             "relative_orbit": f"{names.relative_orbit:03d}",
             **{"west": west, "south": south, "east": east, "north": north},
@@ -109,7 +110,7 @@ def inspire(record: ProductRecord, names: SafeNames) -> bytes:
 def html_index(names: SafeNames) -> bytes:
     """``HTML/UserProduct_index.html``: the small landing page a SAFE product carries."""
     text = (TEMPLATES / "UserProduct_index.html").read_text(encoding="utf-8")
-    return Template(text).substitute(vars(names)).encode()
+    return Template(text).substitute(asdict(names)).encode()
 
 
 def html_stylesheet() -> bytes:
