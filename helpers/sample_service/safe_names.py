@@ -45,7 +45,7 @@ class SafeNames:
     generated: str  # "20250605T125416"
     absolute_orbit: int
     epsg: int
-    # Derived from the above (`_derived`), as the Products Specification composes them:
+    # Derived from the above (`from_record`), as the Products Specification composes them:
     safe: str  # the directory at the top of the archive: "<product>.SAFE"
     granule_sensing: str
     centre: str
@@ -59,28 +59,39 @@ class SafeNames:
 
     @classmethod
     def from_record(cls, record: ProductRecord) -> SafeNames:
+        """The names of ``record``'s SAFE, composed as the PSD composes them.
+
+        Product data item ids read e.g. ``S2A_OPER_MSI_L2A_TL_2APS_<generated>_<...>_N05.11``.
+        """
         platform, _, datatake, baseline, orbit, tile, generated = record.id.split("_")
-        if record.absolute_orbit is None or record.epsg is None:
+        absolute = record.absolute_orbit
+        if absolute is None or record.epsg is None:
             raise ValueError(f"{record.id}: a SAFE replica needs a tiled product with an orbit")
+        baseline, tile = f"{baseline[1:3]}.{baseline[3:5]}", tile[1:]
+        sensing = timefmt.compact(timefmt.parse_compact(datatake) + timedelta(seconds=4))
+        centre = f"{platform[1:]}PS"  # processing centre: 2APS for S2A, 2BPS for S2B
+        pdi = f"S2{platform[2]}_OPER_MSI_{{}}_{centre}_{generated}_{{}}"
+        tile_suffix = f"A{absolute:06d}_T{tile}_N{baseline}"
         return cls(
             product=record.id,
             platform=platform,
             datatake=datatake,
-            baseline=f"{baseline[1:3]}.{baseline[3:5]}",
+            baseline=baseline,
             relative_orbit=int(orbit[1:]),
-            tile=tile[1:],
+            tile=tile,
             generated=generated,
-            absolute_orbit=record.absolute_orbit,
+            absolute_orbit=absolute,
             epsg=record.epsg,
-            **_derived(
-                record.id,
-                platform,
-                datatake,
-                f"{baseline[1:3]}.{baseline[3:5]}",
-                tile[1:],
-                generated,
-                record.absolute_orbit,
-            ),
+            safe=f"{record.id}.SAFE",
+            granule_sensing=sensing,
+            centre=centre,
+            granule=f"L2A_T{tile}_A{absolute:06d}_{sensing}",
+            datastrip=f"DS_{centre}_{generated}_S{sensing}",
+            spacecraft=f"Sentinel-{platform[1:]}",
+            tile_id=pdi.format("L2A_TL", tile_suffix),
+            l1c_tile_id=pdi.format("L1C_TL", tile_suffix),
+            datastrip_id=pdi.format("L2A_DS", f"S{sensing}_N{baseline}"),
+            datatake_id=f"GS2{platform[2]}_{datatake}_{absolute:06d}_N{baseline}",
         )
 
     @property
@@ -139,36 +150,3 @@ def footprint_lat_lon(record: ProductRecord) -> str:
     """The product footprint as "lat lon" pairs, closed, as SAFE's position lists write it."""
     _, geometry = footprint(record)
     return " ".join(f"{lat:.6f} {lon:.6f}" for lon, lat in geometry["coordinates"][0]) + " "
-
-
-def _derived(
-    product: str,
-    platform: str,
-    datatake: str,
-    baseline: str,
-    tile: str,
-    generated: str,
-    absolute_orbit: int,
-) -> dict[str, str]:
-    """Every name a SAFE product derives from its identity, as the PSD composes them.
-
-    The granule sensing time (four seconds after the datatake start) is a plausible choice: the
-    real one is not published. Product data item ids read e.g.
-    ``S2A_OPER_MSI_L2A_TL_2APS_<generated>_<...>_N05.11``.
-    """
-    sensing = timefmt.compact(timefmt.parse_compact(datatake) + timedelta(seconds=4))
-    centre = f"{platform[1:]}PS"  # processing centre: 2APS for S2A, 2BPS for S2B
-    pdi = f"S2{platform[2]}_OPER_MSI_{{}}_{centre}_{generated}_{{}}"
-    tile_suffix = f"A{absolute_orbit:06d}_T{tile}_N{baseline}"
-    return {
-        "safe": f"{product}.SAFE",
-        "granule_sensing": sensing,
-        "centre": centre,
-        "granule": f"L2A_T{tile}_A{absolute_orbit:06d}_{sensing}",
-        "datastrip": f"DS_{centre}_{generated}_S{sensing}",
-        "spacecraft": f"Sentinel-{platform[1:]}",
-        "tile_id": pdi.format("L2A_TL", tile_suffix),
-        "l1c_tile_id": pdi.format("L1C_TL", tile_suffix),
-        "datastrip_id": pdi.format("L2A_DS", f"S{sensing}_N{baseline}"),
-        "datatake_id": f"GS2{platform[2]}_{datatake}_{absolute_orbit:06d}_N{baseline}",
-    }
