@@ -53,6 +53,22 @@ def crs_code(item: Any) -> str:
     return f"EPSG:{epsg}"
 
 
+def cpm_version(item: Any) -> str:
+    """The version of ESA's processor (CPM) that made the item, e.g. ``"2.5.6"``.
+
+    ``processing:software`` says it on items since 2026; items of 2025 do not, and the path of
+    their product store does instead (``.../cpm_v256/...``).
+    """
+    stated = item.properties.get("processing:software", {}).get("EOPF-CPM")
+    if stated:
+        return str(stated)
+    product = item.assets.get("product")
+    in_path = re.search(r"/cpm_v(\d)(\d)(\d)/", product.href) if product else None
+    if in_path is None:
+        raise LookupError(f"{item.id} states its CPM version neither in a property nor a path.")
+    return ".".join(in_path.groups())
+
+
 def find_group(tree: Any, pattern: str) -> str:
     """The one group path of ``tree`` matching the regular expression ``pattern``."""
     found = [path for path in tree.groups if re.fullmatch(pattern, path)]

@@ -23,13 +23,13 @@ import argparse
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from .errors import EOPFBookError
+from .sample_service.polling import wait_until
 
 START_TIMEOUT_SECONDS = 30.0
 
@@ -74,21 +74,25 @@ class FolderServer:
         self._wait_until_answering()
 
     def _wait_until_answering(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
+        def started() -> str | None:
             if self._process.poll() is not None:
-                error = (self._process.stderr.read() if self._process.stderr else "").strip()
-                last = error.splitlines()[-1] if error else f"exit code {self._process.returncode}"
-                raise FolderServerError(f"the folder server stopped at start: {last}")
+                return "exited"
             try:
                 urllib.request.urlopen(f"{self.url}/", timeout=1).close()
-                return
+                return "answering"
             except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise FolderServerError(
-            f"the folder server did not answer within {START_TIMEOUT_SECONDS:g} s"
-        )
+                return None
+
+        outcome = wait_until(started, START_TIMEOUT_SECONDS)
+        if outcome == "exited":
+            error = (self._process.stderr.read() if self._process.stderr else "").strip()
+            last = error.splitlines()[-1] if error else f"exit code {self._process.returncode}"
+            raise FolderServerError(f"the folder server stopped at start: {last}")
+        if outcome is None:
+            self.stop()
+            raise FolderServerError(
+                f"the folder server did not answer within {START_TIMEOUT_SECONDS:g} s"
+            )
 
     def stop(self) -> None:
         """Stop the server process (idempotent)."""

@@ -10,5 +10,6 @@ are synthetic (`scenes`). Modules, from the data up:
   (integrity-checked chunks), `zarr_store` (keys to bytes);
 - `safe`, `safe_archive`, `safe_names`, `safe_metadata`, `safe_documents`: the SAFE replica;
 - `faults` (fault injection), `origin`, `app` (the HTTP application), `launcher` (start or
-  reuse the service), and the entry script `__main__` (``make serve``).
+  reuse the service), `polling` (wait until something answers), and the entry script
+  `__main__` (``make serve``).
 """

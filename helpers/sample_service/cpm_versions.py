@@ -39,17 +39,13 @@ S2_CRS_ATTRIBUTES = ("proj:epsg", "proj:bbox", "proj:shape", "proj:transform", "
 LFR_GIFAPAR_SCALE = 0.003937008
 """Scale of the uint8 GIFAPAR of cpm_v262 (1/254), as printed for the 2026 product."""
 LFR_COORDINATE_SCALE = 1e-06
+"""Scale of the int32 latitudes and longitudes of cpm_v262 (microdegrees)."""
 INT32_FILL = -2147483648
 
 
 def at_least(record: ProductRecord, version: str) -> bool:
     """Whether ``record`` was made by CPM ``version`` or a later one."""
     return _ORDER.index(record.cpm_version) >= _ORDER.index(version)
-
-
-def has_quicklook(record: ProductRecord) -> bool:
-    """Whether the product's store holds the true-colour quicklook (Sentinel-2 before 2.6.2)."""
-    return record.collection == S2_L2A and not at_least(record, "cpm_v262")
 
 
 # --- The store ---------------------------------------------------------------------------------
@@ -79,7 +75,7 @@ def lfr_encodings(record: ProductRecord, meta: dict[str, Any]) -> None:
     meta[f"{gifapar}/.zattrs"].update({"scale_factor": LFR_GIFAPAR_SCALE, "add_offset": 0.0})
     for key, attrs in meta.items():
         name = key[: -len("/.zattrs")].rsplit("/", 1)[-1] if key.endswith("/.zattrs") else ""
-        if name in ("latitude", "longitude") and attrs.get("scale_factor") == 1e-06:
+        if name in ("latitude", "longitude") and attrs.get("scale_factor") == LFR_COORDINATE_SCALE:
             zarray = meta[key.replace(".zattrs", ".zarray")]
             zarray.update({"dtype": "<i4", "fill_value": INT32_FILL})
 

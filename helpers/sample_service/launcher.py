@@ -23,7 +23,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -34,6 +33,7 @@ from . import settings
 from .app import build_app
 from .errors import PortInUseError, ServiceUnreachableError, SettingError
 from .http_layer import JsonErrorRunner
+from .polling import wait_until
 
 START_TIMEOUT_SECONDS = 30.0
 SERVER_PREFIX = f"{settings.SERVICE_NAME}/"
@@ -129,30 +129,34 @@ def _ensure_service(port: int, timeout: float) -> str:
     if state == "other":
         raise _port_in_use(port)
     process = _start(port) if state == "free" else None
-    deadline = time.monotonic() + timeout
-    while True:
-        state = probe(port)
-        if state == "ours":
-            return url
-        if state == "other":
-            raise _port_in_use(port)
+    last_state: list[PortState] = [state]
+
+    def settled() -> str | None:
+        state = last_state[0] = probe(port)
+        if state in ("ours", "other"):
+            return state
         exited = process is not None and process.poll() is not None
-        if exited and state == "free":
-            # It died and nobody else holds the port: its log says why.
-            raise ServiceUnreachableError(
-                url, "the sample service stopped while starting", f"See its log: {log_path(port)}"
-            )
-        if time.monotonic() > deadline:
-            if state == "silent" and (
-                process is None or process.returncode == settings.EXIT_CANNOT_LISTEN
-            ):
-                raise _port_in_use(port)
-            raise ServiceUnreachableError(
-                url,
-                f"the sample service did not answer within {timeout:g} s",
-                f"See its log: {log_path(port)}",
-            )
-        time.sleep(0.1)
+        # It died and nobody else holds the port: its log says why.
+        return "died" if exited and state == "free" else None
+
+    outcome = wait_until(settled, timeout)
+    if outcome == "ours":
+        return url
+    if outcome == "other":
+        raise _port_in_use(port)
+    if outcome == "died":
+        raise ServiceUnreachableError(
+            url, "the sample service stopped while starting", f"See its log: {log_path(port)}"
+        )
+    if last_state[0] == "silent" and (
+        process is None or process.returncode == settings.EXIT_CANNOT_LISTEN
+    ):
+        raise _port_in_use(port)
+    raise ServiceUnreachableError(
+        url,
+        f"the sample service did not answer within {timeout:g} s",
+        f"See its log: {log_path(port)}",
+    )
 
 
 def _port_in_use(port: int) -> PortInUseError:

@@ -17,7 +17,7 @@ What is real and what is filler:
 - The TCI 60 m member is a real, lossless JPEG 2000 of the same synthetic scene the Zarr
   quicklook serves (``scenes.quicklook_tci(record, 60)``), so both paths show the same picture.
   The preview (``PVI``) and the distribution quicklook (``-ql.jpg``) are real images of it too.
-- The XML documents are generated for this product (``safe_metadata``).
+- The XML documents are templates filled for this product (``safe_metadata``).
 - Every other member (the other bands, masks, auxiliary GRIB files) is incompressible filler of
   its size: nobody reads them, but they cost their real bytes on the wire.
 
@@ -77,7 +77,7 @@ def content_version() -> str:
             "solar.py",
             "timefmt.py",
         ),
-        ("scenes/*.py", "templates/safe/*.json", "templates/catalogue/*.json"),
+        ("scenes/*.py", "templates/safe/*", "templates/catalogue/*.json"),
         f"numpy {np.__version__} pillow {PIL.__version__}",
     )
 

@@ -2,68 +2,28 @@
 
 Why this module exists: the manifest, the metadata documents (`safe_metadata`) and the other
 documents of the archive (`safe_documents`) all name the same granule, datastrip and tile, and
-write XML the same way; those shared facts live here.
+fill their templates (``templates/safe/``) the same way; those shared facts live here.
 """
 
 from __future__ import annotations
 
+import io
+import re
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+from string import Template
+from typing import Any
 
 from . import timefmt
-from .catalog import (
-    ProductRecord,
-    footprint,
-)
+from .catalog import ProductRecord, footprint
 
-XFDU = "urn:ccsds:schema:xfdu:1"
-SAFE_NS = "http://www.esa.int/safe/sentinel/1.1"
-GML = "http://www.opengis.net/gml"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
-PSD = "https://psd-14.sentinel2.eo.esa.int/PSD"
-GMD = "http://www.isotc211.org/2005/gmd"
-GCO = "http://www.isotc211.org/2005/gco"
+TEMPLATES = Path(__file__).parent / "templates" / "safe"
+"""The documents of the replica as templates: ``$name`` placeholders, ``repeat`` elements."""
 
-for _prefix, _uri in {"xfdu": XFDU, "safe": SAFE_NS, "gml": GML, "xsi": XSI}.items():
-    ET.register_namespace(_prefix, _uri)
-ET.register_namespace("gmd", GMD)
-ET.register_namespace("gco", GCO)
-
-BANDS = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12")
-"""The 13 MSI bands in the order of their band index (bandId 0..12) in the metadata."""
-
-BAND_RESOLUTION = {
-    "B01": 60,
-    "B02": 10,
-    "B03": 10,
-    "B04": 10,
-    "B05": 20,
-    "B06": 20,
-    "B07": 20,
-    "B08": 10,
-    "B8A": 20,
-    "B09": 60,
-    "B10": 60,
-    "B11": 20,
-    "B12": 20,
-}
-
-SCENE_CLASSES = (
-    "NO_DATA",
-    "SATURATED_DEFECTIVE",
-    "DARK_AREA_PIXELS",
-    "CLOUD_SHADOWS",
-    "VEGETATION",
-    "NOT_VEGETATED",
-    "WATER",
-    "UNCLASSIFIED",
-    "CLOUD_MEDIUM_PROBABILITY",
-    "CLOUD_HIGH_PROBABILITY",
-    "THIN_CIRRUS",
-    "SNOW",
-)
-"""The L2A scene classification (SCL) classes 0..11, as the product metadata names them."""
+Values = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -85,7 +45,7 @@ class SafeNames:
     generated: str  # "20250605T125416"
     absolute_orbit: int
     epsg: int
-    # Derived from the above (`_derived`), as the Products Specification composes them:
+    # Derived from the above (`from_record`), as the Products Specification composes them:
     safe: str  # the directory at the top of the archive: "<product>.SAFE"
     granule_sensing: str
     centre: str
@@ -99,28 +59,39 @@ class SafeNames:
 
     @classmethod
     def from_record(cls, record: ProductRecord) -> SafeNames:
+        """The names of ``record``'s SAFE, composed as the PSD composes them.
+
+        Product data item ids read e.g. ``S2A_OPER_MSI_L2A_TL_2APS_<generated>_<...>_N05.11``.
+        """
         platform, _, datatake, baseline, orbit, tile, generated = record.id.split("_")
-        if record.absolute_orbit is None or record.epsg is None:
+        absolute = record.absolute_orbit
+        if absolute is None or record.epsg is None:
             raise ValueError(f"{record.id}: a SAFE replica needs a tiled product with an orbit")
+        baseline, tile = f"{baseline[1:3]}.{baseline[3:5]}", tile[1:]
+        sensing = timefmt.compact(timefmt.parse_compact(datatake) + timedelta(seconds=4))
+        centre = f"{platform[1:]}PS"  # processing centre: 2APS for S2A, 2BPS for S2B
+        pdi = f"S2{platform[2]}_OPER_MSI_{{}}_{centre}_{generated}_{{}}"
+        tile_suffix = f"A{absolute:06d}_T{tile}_N{baseline}"
         return cls(
             product=record.id,
             platform=platform,
             datatake=datatake,
-            baseline=f"{baseline[1:3]}.{baseline[3:5]}",
+            baseline=baseline,
             relative_orbit=int(orbit[1:]),
-            tile=tile[1:],
+            tile=tile,
             generated=generated,
-            absolute_orbit=record.absolute_orbit,
+            absolute_orbit=absolute,
             epsg=record.epsg,
-            **_derived(
-                record.id,
-                platform,
-                datatake,
-                f"{baseline[1:3]}.{baseline[3:5]}",
-                tile[1:],
-                generated,
-                record.absolute_orbit,
-            ),
+            safe=f"{record.id}.SAFE",
+            granule_sensing=sensing,
+            centre=centre,
+            granule=f"L2A_T{tile}_A{absolute:06d}_{sensing}",
+            datastrip=f"DS_{centre}_{generated}_S{sensing}",
+            spacecraft=f"Sentinel-{platform[1:]}",
+            tile_id=pdi.format("L2A_TL", tile_suffix),
+            l1c_tile_id=pdi.format("L1C_TL", tile_suffix),
+            datastrip_id=pdi.format("L2A_DS", f"S{sensing}_N{baseline}"),
+            datatake_id=f"GS2{platform[2]}_{datatake}_{absolute:06d}_N{baseline}",
         )
 
     @property
@@ -138,52 +109,44 @@ class SafeNames:
         )
 
 
-def to_bytes(root: ET.Element) -> bytes:
+def render(template: str, values: Values) -> bytes:
+    """The XML document ``templates/safe/<template>`` filled with ``values``.
+
+    ``$name`` in a text or an attribute takes ``values[name]`` (`string.Template`); an
+    attribute that is only ``$name`` is left out when the value is None. An element with
+    ``repeat="rows"`` is written once per mapping in ``values["rows"]``, whose keys fill it and
+    its children (nested rows repeat nested elements). The namespaces keep the template's
+    prefixes; the output is ElementTree's (two-space indent, UTF-8 declaration), whatever the
+    template's layout, so the same product always gives the same bytes.
+    """
+    text = (TEMPLATES / template).read_text(encoding="utf-8")
+    for _, (prefix, uri) in ET.iterparse(io.StringIO(text), events=("start-ns",)):
+        ET.register_namespace(prefix, uri)
+    (root,) = _filled(ET.fromstring(text), values)
     ET.indent(root, space="  ")
     return ET.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
 
 
-def sub(parent: ET.Element, tag: str, text: object = None, **attrib: object) -> ET.Element:
-    element = ET.SubElement(parent, tag, {k: str(v) for k, v in attrib.items()})
-    if text is not None:
-        element.text = str(text)
-    return element
+def _filled(element: ET.Element, values: Values) -> list[ET.Element]:
+    """``element`` with its placeholders filled: one copy per row when it repeats."""
+    repeat = element.get("repeat")
+    scopes = [{**values, **row} for row in values[repeat]] if repeat else [values]
+    copies = []
+    for scope in scopes:
+        copy = ET.Element(element.tag)
+        for key, template in element.attrib.items():
+            alone = re.fullmatch(r"\$(\w+)", template)
+            if key != "repeat" and not (alone and scope[alone[1]] is None):
+                copy.set(key, Template(template).substitute(scope))
+        if element.text and element.text.strip():
+            copy.text = Template(element.text.strip()).substitute(scope)
+        for child in element:
+            copy.extend(_filled(child, scope))
+        copies.append(copy)
+    return copies
 
 
-def footprint_lat_lon(record: ProductRecord) -> list[tuple[float, float]]:
-    """The product footprint as (lat, lon) pairs, closed, as SAFE's gml:coordinates lists it."""
+def footprint_lat_lon(record: ProductRecord) -> str:
+    """The product footprint as "lat lon" pairs, closed, as SAFE's position lists write it."""
     _, geometry = footprint(record)
-    return [(lat, lon) for lon, lat in geometry["coordinates"][0]]
-
-
-def _derived(
-    product: str,
-    platform: str,
-    datatake: str,
-    baseline: str,
-    tile: str,
-    generated: str,
-    absolute_orbit: int,
-) -> dict[str, str]:
-    """Every name a SAFE product derives from its identity, as the PSD composes them.
-
-    The granule sensing time (four seconds after the datatake start) is a plausible choice: the
-    real one is not published. Product data item ids read e.g.
-    ``S2A_OPER_MSI_L2A_TL_2APS_<generated>_<...>_N05.11``.
-    """
-    sensing = timefmt.compact(timefmt.parse_compact(datatake) + timedelta(seconds=4))
-    centre = f"{platform[1:]}PS"  # processing centre: 2APS for S2A, 2BPS for S2B
-    pdi = f"S2{platform[2]}_OPER_MSI_{{}}_{centre}_{generated}_{{}}"
-    tile_suffix = f"A{absolute_orbit:06d}_T{tile}_N{baseline}"
-    return {
-        "safe": f"{product}.SAFE",
-        "granule_sensing": sensing,
-        "centre": centre,
-        "granule": f"L2A_T{tile}_A{absolute_orbit:06d}_{sensing}",
-        "datastrip": f"DS_{centre}_{generated}_S{sensing}",
-        "spacecraft": f"Sentinel-{platform[1:]}",
-        "tile_id": pdi.format("L2A_TL", tile_suffix),
-        "l1c_tile_id": pdi.format("L1C_TL", tile_suffix),
-        "datastrip_id": pdi.format("L2A_DS", f"S{sensing}_N{baseline}"),
-        "datatake_id": f"GS2{platform[2]}_{datatake}_{absolute_orbit:06d}_N{baseline}",
-    }
+    return " ".join(f"{lat:.6f} {lon:.6f}" for lon, lat in geometry["coordinates"][0]) + " "

@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 from pystac_client import Client
 
-from helpers.drift import crs_code, find_group, find_item
+from helpers.drift import cpm_version, crs_code, find_group, find_item
 from helpers.sample_service import settings
 
 TUTORIAL_S2 = "S2B_MSIL2A_20250522T125039_N0511_R095_T26TML_20250522T133252"
@@ -49,6 +49,26 @@ def test_crs_code_prefers_proj_code_and_reads_proj_epsg() -> None:
     assert crs_code(_item(**{"proj:epsg": 32635})) == "EPSG:32635"
     with pytest.raises(LookupError):
         crs_code(_item())
+
+
+def test_cpm_version_prefers_the_property_and_reads_the_store_path() -> None:
+    stated = _item(**{"processing:software": {"EOPF-CPM": "2.7.0"}})
+    assert cpm_version(stated) == "2.7.0"
+    in_path = _item()
+    in_path.add_asset("product", pystac.Asset("https://x/y/cpm_v256/S2A_MSIL2A_X.zarr"))
+    assert cpm_version(in_path) == "2.5.6"
+    with pytest.raises(LookupError, match="CPM version"):
+        cpm_version(_item())
+
+
+def test_cpm_version_of_the_sample_catalogue_at_both_dates(sample_service_url: str) -> None:
+    """Items of 2025 name the version only in their path; today's state it (CPM 2.7.0)."""
+    then = Client.open(sample_service_url).get_collection("sentinel-2-l2a").get_item(TUTORIAL_S2)
+    assert "EOPF-CPM" not in then.properties.get("processing:software", {})
+    assert cpm_version(then) == "2.5.6"
+    today = Client.open(f"{sample_service_url}{settings.CURRENT_DATE}/")
+    newest = next(iter(today.search(collections=["sentinel-2-l2a"], max_items=1).items()))
+    assert cpm_version(newest) == newest.properties["processing:software"]["EOPF-CPM"]
 
 
 def test_find_group_by_pattern() -> None:
