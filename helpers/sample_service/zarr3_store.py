@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import zarr
 
 from . import products, scenes, zarr3_catalog
 from .cache import StoredFile, VerifiedCache, content_digest, default_cache_root
@@ -43,14 +44,12 @@ class FileBlob:
 
 def _generator_version(record: ProductRecord) -> str:
     """A digest of everything that decides the shards' bytes (part of every cache key)."""
-    import zarr  # the codec implementation decides the bytes too
-
     return content_digest(
         ("products.py", "zarr3_layout.py", "zarr3_store.py", "solar.py", "timefmt.py"),
         ("scenes/*.py", "templates/*.json", "templates/zarr3/*.json"),
         repr(record),
         np.__version__,
-        zarr.__version__,
+        zarr.__version__,  # the codec implementation decides the bytes too
     )
 
 
