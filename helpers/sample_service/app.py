@@ -250,7 +250,7 @@ async def _zarr_object(request: web.Request) -> web.StreamResponse:
         if key.rsplit("/", 1)[-1] in _METADATA_KEYS
         else "application/octet-stream"
     )
-    return await http_ranges.respond(request, blob, content_type)
+    return http_ranges.respond(request, blob, content_type)
 
 
 def _read_key(stores: StoreOpener, product_id: str, key: str) -> bytes | None:

@@ -7,7 +7,7 @@ range, ``206 multipart/byteranges`` for several, ``416`` with ``Content-Range: b
 when none can be satisfied, ``Accept-Ranges: bytes`` always. aiohttp parses a single range
 (``request.http_range``) but neither several nor the multipart answer, so both are here.
 
-Objects are `Blob`\\ s, so a 150 MB shard in the cache is read range by range from its file
+Objects are blobs (`Blob`), so a 150 MB shard in the cache is read range by range from its file
 and never loaded whole for a range request.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -93,10 +92,12 @@ def parse_ranges(header: str | None, size: int) -> list[tuple[int, int]] | None:
     return wanted
 
 
-async def respond(
-    request: web.Request, blob: Blob, content_type: str, chunk_size: int = 1 << 20
-) -> web.StreamResponse:
-    """Answer a GET or HEAD for ``blob``: 200, 206 (one or several ranges) or 416."""
+def respond(request: web.Request, blob: Blob, content_type: str) -> web.Response:
+    """Answer a GET or HEAD for ``blob``: 200, 206 (one or several ranges) or 416.
+
+    The answer is built, not streamed, so that the fault middleware (`faults`) can pace or
+    cut its body like any other: only the bytes asked for are read from the blob.
+    """
     size = blob.size
     headers = {"Accept-Ranges": "bytes"}
     try:
@@ -106,56 +107,20 @@ async def respond(
         body = {"code": "RangeNotSatisfiable", "description": f"The object has {size} bytes."}
         return web.json_response(body, status=416, headers=headers)
     if wanted is None:
-        return await _stream(request, 200, headers, content_type, size, _pieces(blob, [(0, size)]))
+        return web.Response(body=blob.read(0, size), content_type=content_type, headers=headers)
     if len(wanted) == 1:
         start, stop = wanted[0]
         headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
-        return await _stream(
-            request, 206, headers, content_type, stop - start, _pieces(blob, wanted, chunk_size)
-        )
+        body = blob.read(start, stop)
+        return web.Response(status=206, body=body, content_type=content_type, headers=headers)
     boundary = uuid.uuid4().hex
-    parts = [
-        (
+    parts = []
+    for start, stop in wanted:
+        head = (
             f"--{boundary}\r\nContent-Type: {content_type}\r\n"
             f"Content-Range: bytes {start}-{stop - 1}/{size}\r\n\r\n"
-        ).encode()
-        for start, stop in wanted
-    ]
-    closing = f"\r\n--{boundary}--\r\n".encode()
-    length = sum(len(p) for p in parts) + sum(b - a for a, b in wanted)
-    length += 2 * (len(wanted) - 1) + len(closing)
-
-    def body() -> Iterator[bytes]:
-        for index, (head, span) in enumerate(zip(parts, wanted, strict=True)):
-            yield (b"\r\n" if index else b"") + head
-            yield from _pieces(blob, [span], chunk_size)
-        yield closing
-
-    multipart = f"multipart/byteranges; boundary={boundary}"
-    return await _stream(request, 206, headers, multipart, length, body())
-
-
-def _pieces(blob: Blob, spans: list[tuple[int, int]], chunk_size: int = 1 << 20) -> Iterator[bytes]:
-    for start, stop in spans:
-        for offset in range(start, stop, chunk_size):
-            yield blob.read(offset, min(offset + chunk_size, stop))
-
-
-async def _stream(
-    request: web.Request,
-    status: int,
-    headers: dict[str, str],
-    content_type: str,
-    length: int,
-    pieces: Iterator[bytes],
-) -> web.StreamResponse:
-    """Send ``length`` bytes made by ``pieces`` (nothing for HEAD), without holding them all."""
-    response = web.StreamResponse(status=status, headers=headers)
-    response.content_type = content_type
-    response.content_length = length
-    await response.prepare(request)
-    if request.method != "HEAD":
-        for piece in pieces:
-            await response.write(piece)
-    await response.write_eof()
-    return response
+        )
+        parts.append(head.encode() + blob.read(start, stop))
+    body = b"\r\n".join(parts) + f"\r\n--{boundary}--\r\n".encode()
+    headers["Content-Type"] = f"multipart/byteranges; boundary={boundary}"
+    return web.Response(status=206, body=body, headers=headers)
