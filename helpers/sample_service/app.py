@@ -4,7 +4,8 @@ Why this module exists: the STAC side (`stac_api`, routed by `stac_routes`), the
 (`zarr_store`) and the SAFE replica (`safe`) are plain Python; this module assembles them
 into one application. It maps the live service's URL layout onto them, answers every error
 as JSON (stac-fastapi style), serves Zarr keys
-with ``Content-Length`` and single byte ranges (fsspec may ask for ranges),
+with ``Content-Length`` and byte ranges (`http_ranges`: fsspec and sharded v3 reads ask for
+them),
 identifies itself in the ``Server`` header (so the launcher can tell it from
 another program on the port) and tracks activity (so a background instance can
 exit when idle).
@@ -30,7 +31,18 @@ from typing import Protocol
 
 from aiohttp import web
 
-from . import byte_ranges, catalog, faults, safe, settings, stac_api, stac_routes, zarr_store
+from . import (
+    catalog,
+    faults,
+    http_ranges,
+    safe,
+    settings,
+    stac_api,
+    stac_routes,
+    zarr3_catalog,
+    zarr3_store,
+    zarr_store,
+)
 from .settings import SERVICE_NAME
 
 log = logging.getLogger("helpers.sample_service")
@@ -48,6 +60,15 @@ class Store(Protocol):
 
 
 StoreOpener = Callable[[str], Store | None]
+
+
+class Zarr3Store(Protocol):
+    """What the Zarr route needs of a v3 store (`zarr3_store.Zarr3Store`)."""
+
+    def get(self, key: str) -> http_ranges.Blob | None: ...
+
+
+Zarr3Opener = Callable[[str], Zarr3Store | None]
 
 
 def service_version() -> str:
@@ -75,6 +96,7 @@ class Activity:
 
 ACTIVITY = web.AppKey("activity", Activity)
 STORES = web.AppKey("stores", StoreOpener)
+ZARR3_STORES = web.AppKey("zarr3_stores", Zarr3Opener)
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 
 
@@ -99,6 +121,7 @@ def build_app(
     app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
     app[ACTIVITY] = Activity()
     app[STORES] = stores or zarr_store.open_store
+    app[ZARR3_STORES] = zarr3_store.open_zarr3_store
     app[EXECUTOR] = ThreadPoolExecutor(
         max_workers=max(4, os.cpu_count() or 1), thread_name_prefix="zarr-store"
     )
@@ -185,7 +208,7 @@ async def _stop_executor(app: web.Application) -> None:
 # --- Zarr route ----------------------------------------------------------------------
 
 _KEY_SEGMENT = re.compile(r"[A-Za-z0-9_.\-]+")
-_METADATA_KEYS = {".zmetadata", ".zattrs", ".zgroup", ".zarray"}
+_METADATA_KEYS = {".zmetadata", ".zattrs", ".zgroup", ".zarray", "zarr.json"}
 
 
 def is_store_key(key: str) -> bool:
@@ -199,28 +222,35 @@ def is_store_key(key: str) -> bool:
     return all(_KEY_SEGMENT.fullmatch(p) and p not in (".", "..") for p in parts)
 
 
-async def _zarr_object(request: web.Request) -> web.Response:
+async def _zarr_object(request: web.Request) -> web.StreamResponse:
     info = request.match_info
     requested, key = info["store"], info["key"]
     product_id = requested.rsplit("/", 1)[-1].removesuffix(".zarr")
-    record = catalog.get_product(product_id)
     date = info.get("date", settings.TUTORIAL_DATE)
-    if record is not None and not catalog.held_on(record, date):
-        record = None
-    if record is None or catalog.product_path(record) != requested or not is_store_key(key):
+    if not is_store_key(key):
         raise web.HTTPNotFound(reason="No such object.")
-    loop = asyncio.get_running_loop()
-    data = await loop.run_in_executor(
-        request.app[EXECUTOR], _read_key, request.app[STORES], product_id, key
-    )
-    if data is None:
+    loop, executor = asyncio.get_running_loop(), request.app[EXECUTOR]
+    blob: http_ranges.Blob | None
+    if zarr3_catalog.record_at(requested, date) is not None:  # a staging (Zarr v3) copy
+        blob = await loop.run_in_executor(
+            executor, _read_zarr3_key, request.app[ZARR3_STORES], product_id, key
+        )
+    else:
+        record = catalog.get_product(product_id)
+        if record is None or not catalog.held_on(record, date):
+            raise web.HTTPNotFound(reason="No such object.")
+        if catalog.product_path(record) != requested:
+            raise web.HTTPNotFound(reason="No such object.")
+        data = await loop.run_in_executor(executor, _read_key, request.app[STORES], product_id, key)
+        blob = None if data is None else http_ranges.BytesBlob(data)
+    if blob is None:
         raise web.HTTPNotFound(reason="No such object.")
     content_type = (
         "application/json"
         if key.rsplit("/", 1)[-1] in _METADATA_KEYS
         else "application/octet-stream"
     )
-    return _maybe_ranged(request, data, content_type)
+    return http_ranges.respond(request, blob, content_type)
 
 
 def _read_key(stores: StoreOpener, product_id: str, key: str) -> bytes | None:
@@ -229,20 +259,7 @@ def _read_key(stores: StoreOpener, product_id: str, key: str) -> bytes | None:
     return None if store is None else store.get(key)
 
 
-def _maybe_ranged(request: web.Request, data: bytes, content_type: str) -> web.Response:
-    """200 with the whole object, or 206 for a single satisfiable ``Range: bytes=a-b``."""
-    try:
-        part = byte_ranges.requested(request, len(data))
-    except byte_ranges.NotSatisfiable as error:
-        return byte_ranges.not_satisfiable(error)
-    if part is None:
-        return web.Response(
-            body=data, content_type=content_type, headers={"Accept-Ranges": "bytes"}
-        )
-    start, stop = part
-    return web.Response(
-        status=206,
-        body=data[start:stop],
-        content_type=content_type,
-        headers=byte_ranges.partial_headers(start, stop, len(data)),
-    )
+def _read_zarr3_key(stores: Zarr3Opener, product_id: str, key: str) -> http_ranges.Blob | None:
+    """Blocking: open a v3 store (memoised) and find one key (a shard may be built here)."""
+    store = stores(product_id)
+    return None if store is None else store.get(key)

@@ -178,6 +178,14 @@ class VerifiedCache:
             self._verified[path] = (stat.st_size, stat.st_mtime_ns)
             return _stored(path, key)
 
+    def find_file(self, slot: str, key: str) -> StoredFile | None:
+        """The verified entry in file ``slot`` for ``key``, or None (nothing is built)."""
+        path = self.root / slot
+        with self._key_lock(slot):
+            if self._file_problem(path, key) is None:
+                return _stored(path, key)
+        return None
+
     def _file_problem(self, path: Path, key: str) -> str | None:
         """None when ``path`` is an intact entry for ``key``; else why not (streamed check)."""
         try:

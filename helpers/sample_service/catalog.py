@@ -36,6 +36,7 @@ S3_LFR = "sentinel-3-olci-l2-lfr"
 CATALOGUE_DIR = Path(__file__).parent / "templates" / "catalogue"
 S2_TILE_SIZE_M = 109_800  # 10980 pixels of 10 m: every Sentinel-2 MGRS tile
 CPM_VERSIONS = ("cpm_v256", "cpm_v262", "cpm_v270")
+_DATA_HOST_VERSIONS = ("cpm_v270", "cpm_v300")  # stores on data.eodc.eu
 """The CPM versions whose structure the service replicates (`cpm_versions` says how)."""
 
 INTERNATIONAL_DESIGNATORS = {
@@ -296,11 +297,12 @@ def product_path(record: ProductRecord) -> str:
     (month and lower-case product type, day of sensing, CPM version); cpm_v262 adds a region
     suffix to the bucket (``202603-s02msil2a-eu``); both live here below ``objects/``.
     cpm_v270 moved to a second host, ``https://data.eodc.eu/collections/EOPF_ZARR/products/
-    cpm_v270/<TYPE>/<YYYY>/<MM>/<DD>/<id>.zarr``, here below ``data/``.
+    cpm_v270/<TYPE>/<YYYY>/<MM>/<DD>/<id>.zarr``, here below ``data/``; the Zarr v3 copies of
+    cpm_v300 (`zarr3_catalog`) lie there too.
     """
     sensed = timefmt.parse(record.start_datetime)
     cpm = record.cpm_version
-    if cpm == "cpm_v270":
+    if cpm in _DATA_HOST_VERSIONS:
         day = f"{sensed:%Y/%m/%d}"
         folder = f"data/collections/EOPF_ZARR/products/{cpm}/{record.product_type}/{day}"
         return f"{folder}/{record.id}.zarr"

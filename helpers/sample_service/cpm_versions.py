@@ -32,7 +32,7 @@ from typing import Any
 from .catalog import S2_L2A, ProductRecord
 
 _STAC_TEMPLATES = Path(__file__).parent / "templates" / "stac"
-_ORDER = ("cpm_v256", "cpm_v262", "cpm_v270")
+_ORDER = ("cpm_v256", "cpm_v262", "cpm_v270", "cpm_v300")  # v300: zarr3_catalog copies
 QUICKLOOK_GROUP = "quality/l2a_quicklook"
 S2_CRS_ATTRIBUTES = ("proj:epsg", "proj:bbox", "proj:shape", "proj:transform", "proj:wkt2")
 """The CRS attributes cpm_v256 writes on every gridded Sentinel-2 array, and 2.6.2 no longer."""

@@ -37,7 +37,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import byte_ranges, faults, settings, stac_routes
+from . import faults, http_ranges, settings, stac_routes
 from .catalog import S2_L2A, ProductRecord, footprint, products_in
 from .errors import not_found
 from .origin import request_origin
@@ -367,9 +367,9 @@ async def download(request: web.Request) -> web.StreamResponse:
     stored = await loop.run_in_executor(None, archive.ensure)
     etag = archive_etag(archive)
     try:
-        part = byte_ranges.requested(request, stored.size, etag)
-    except byte_ranges.NotSatisfiable as error:
-        return byte_ranges.not_satisfiable(error)
+        part = http_ranges.single_range(request, stored.size, etag)
+    except http_ranges.Unsatisfiable:
+        return http_ranges.not_satisfiable(stored.size)
     start, stop = part or (0, stored.size)
     headers = {
         "Content-Type": "application/zip",
@@ -378,7 +378,7 @@ async def download(request: web.Request) -> web.StreamResponse:
         "ETag": etag,
     }
     if part is not None:
-        headers.update(byte_ranges.partial_headers(start, stop, stored.size))
+        headers.update(http_ranges.partial_headers(start, stop, stored.size))
     response = web.StreamResponse(status=200 if part is None else 206, headers=headers)
     response.content_length = stop - start
     await response.prepare(request)

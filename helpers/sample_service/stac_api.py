@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from . import catalog, search, settings, stac_items
+from . import catalog, search, settings, stac_items, zarr3_catalog, zarr3_items
 from .catalog import ProductRecord
 from .errors import StacApiError, bad_request, not_found
 from .search import SearchParams
@@ -376,16 +376,23 @@ def eopf_catalogue(date: str) -> Catalogue:
 
 @functools.cache
 def _eopf_catalogue(date: str) -> Catalogue:
+    records = catalog.products_on(date) + zarr3_catalog.records_on(date)
     return Catalogue(
         landing=stac_items.landing_metadata(),
-        collections=stac_items.build_collections,
-        entries=tuple(Entry(r.id, r.collection, r) for r in catalog.products_on(date)),
-        build_item=lambda entry, root: stac_items.build_item(entry.record, root),
+        collections=functools.partial(stac_items.build_collections, date=date),
+        entries=tuple(Entry(r.id, r.collection, r) for r in records),
+        build_item=_build_eopf_item,
         search_parameters=SEARCH_PARAMETERS,
         items_parameters=ITEMS_PARAMETERS,
         queryables=stac_items.queryable_properties(),
         counts_matches=date < COUNTS_MATCHES_UNTIL,
     )
+
+
+def _build_eopf_item(entry: Entry, root: str) -> dict[str, Any]:
+    if entry.collection == zarr3_catalog.S2_L2A_ZARR3:
+        return zarr3_items.build_item(entry.record, root)
+    return stac_items.build_item(entry.record, root)
 
 
 EOPF = eopf_catalogue(settings.TUTORIAL_DATE)

@@ -87,9 +87,18 @@ def _stac_template(name: str) -> dict[str, Any]:
         return json.load(f)
 
 
-def collection_ids() -> list[str]:
-    """Every collection of the API, in the order of the live landing page's child links."""
-    return [c["id"] for c in _stac_template("collections.json")["collections"]]
+def collection_ids(date: str | None = None) -> list[str]:
+    """The collections of the API, in the order of the live landing page's child links.
+
+    Without ``date``: those of 2025 (the tutorial's). With it: those listed on ``date``; a
+    collection with ``listed_from`` (the Zarr v3 staging collection) appears from that day on.
+    """
+    found = _stac_template("collections.json")["collections"]
+    return [
+        c["id"]
+        for c in found
+        if "listed_from" not in c or (date is not None and c["listed_from"] <= date)
+    ]
 
 
 NOT_IMPLEMENTED = frozenset(
@@ -162,9 +171,9 @@ def build_collection(collection_id: str, base_url: str) -> dict[str, Any] | None
     }
 
 
-def build_collections(base_url: str) -> list[dict[str, Any]]:
-    """Every collection of the API with links on ``base_url``, in the landing page's order."""
-    found = [build_collection(cid, base_url) for cid in collection_ids()]
+def build_collections(base_url: str, date: str | None = None) -> list[dict[str, Any]]:
+    """The collections listed on ``date`` (`collection_ids`) with links on ``base_url``."""
+    found = [build_collection(cid, base_url) for cid in collection_ids(date)]
     return [spec for spec in found if spec is not None]
 
 

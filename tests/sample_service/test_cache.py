@@ -170,3 +170,17 @@ def test_a_large_entry_of_another_version_is_rebuilt_in_place(
     assert new.read() == b"new" and calls == [1, 1]
     assert [r.levelno for r in caplog.records if "Rebuilding" in r.getMessage()] == [logging.INFO]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.cached"]  # replaced, not beside
+
+
+def test_find_file_answers_only_for_an_intact_entry_of_its_key(tmp_path: Path) -> None:
+    cache = VerifiedCache(tmp_path)
+    assert cache.find_file("slot", "v1") is None  # missing: nothing is built
+    assert not (tmp_path / "slot").exists()
+    stored = cache.get_or_create_file("slot", "v1", lambda p: p.write_bytes(b"abc" * 9), "x")
+    found = cache.find_file("slot", "v1")
+    assert found is not None and found.read() == b"abc" * 9
+    assert cache.find_file("slot", "v2") is None  # written for another key
+    with stored.path.open("r+b") as handle:  # damage the payload
+        handle.seek(stored.offset)
+        handle.write(b"X")
+    assert VerifiedCache(tmp_path).find_file("slot", "v1") is None

@@ -1,0 +1,85 @@
+"""STAC items of the Zarr v3 staging collection, shaped like the live ones.
+
+Why this module exists: the staging items are what trips the tutorial's code first. They keep
+the ``sentinel-2-l2a`` item's id, time, footprint and most properties, but their assets are
+level groups of a v3 store with media type ``application/vnd.zarr; version=3`` (so
+``MediaType.ZARR`` finds nothing), carry no ``xarray:open_datatree_kwargs``, and the CRS is in
+``proj:code``/``proj:wkt2`` with ``proj:bbox`` in metres. The asset layout is copied from a real
+item (``templates/stac/item_assets_cpm_v300.json``, source in the file); per product only the
+hrefs, shapes and CRS change.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from pyproj import CRS
+
+from . import catalog, stac_items
+from .catalog import ProductRecord, product_href, utm_bounds
+
+_TEMPLATE = Path(__file__).parent / "templates" / "stac" / "item_assets_cpm_v300.json"
+PROCESSING_SOFTWARE = {
+    "EOPF_CPM": "3.0.0",
+    "EOPF_MODEL": "1.0.0",
+    "COMMON_PFSD": "3.0.0",
+    "EOPF_MAPPING": "1.0.0",
+    "SPECIFIC_PFSD": "1.1.0",
+}
+"""``processing:software`` of both real staging items (reference folder, September 2026)."""
+_DROPPED_PROPERTIES = ("proj:centroid", "gsd")
+
+
+@functools.cache
+def _layout() -> dict[str, Any]:
+    with _TEMPLATE.open(encoding="utf-8") as f:
+        return json.load(f)
+
+
+def build_item(record: ProductRecord, base_url: str) -> dict[str, Any]:
+    """The staging item of ``record`` (a `zarr3_catalog` copy) with hrefs on ``base_url``."""
+    original = catalog.get_product(record.id)
+    assert original is not None and record.epsg is not None
+    item = stac_items.build_item(original, base_url)
+    root = base_url.rstrip("/")
+    collection_href = f"{root}/collections/{record.collection}"
+    item["collection"] = record.collection
+    for link in item["links"]:
+        if link["rel"] in ("collection", "parent"):
+            link["href"] = collection_href
+        elif link["rel"] == "self":
+            link["href"] = f"{collection_href}/items/{record.id}"
+    layout = _layout()
+    item["stac_extensions"] = list(layout["stac_extensions"])
+    properties = item["properties"]
+    for key in _DROPPED_PROPERTIES:
+        properties.pop(key, None)
+    xmin, ymin, xmax, ymax = utm_bounds(record)
+    properties.update(
+        {
+            "gsd": 10.0,
+            "mission": "Sentinel-2",
+            "proj:bbox": [float(xmin), float(ymin), float(xmax), float(ymax)],
+            "proj:code": f"EPSG:{record.epsg}",
+            "proj:wkt2": CRS.from_epsg(record.epsg).to_wkt("WKT1_GDAL"),
+            "processing:lineage": "systematic",
+            "processing:software": dict(PROCESSING_SOFTWARE),
+            "deprecated": False,
+        }
+    )
+    store_href = product_href(record, base_url)
+    assets: dict[str, Any] = {}
+    for key, spec in layout["assets"].items():
+        asset = copy.deepcopy(spec)
+        suffix = asset.pop("href_suffix")
+        if suffix is None:  # zipped_product, on the live data host: below /zip/ here (404)
+            href = f"{root}/zip/collections/{record.collection}/items/{record.id}.zip"
+        else:
+            href = store_href + suffix
+        assets[key] = {"href": href, **asset}
+    item["assets"] = assets
+    return item

@@ -1,0 +1,114 @@
+"""Byte ranges as an object store answers them: parsing, and the served answers.
+
+The parser is checked against RFC 9110's forms; the served answers on a Zarr v3 document of
+the staging collection (any stored object is served the same way), so one, several, suffix,
+open-ended and unsatisfiable ranges are all seen through real HTTP.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import urllib.request
+from urllib.error import HTTPError
+
+import pytest
+
+from helpers.sample_service import zarr3_catalog
+from helpers.sample_service.http_ranges import MAX_RANGES, Unsatisfiable, parse_ranges
+
+SIZE = 1000
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("bytes=0-9", [(0, 10)]),
+        ("bytes=990-", [(990, 1000)]),
+        ("bytes=-5", [(995, 1000)]),
+        ("bytes=-5000", [(0, 1000)]),
+        ("bytes=995-2000", [(995, 1000)]),
+        ("bytes=0-1, 5-6,-2", [(0, 2), (5, 7), (998, 1000)]),
+        ("bytes=0-1,2000-3000", [(0, 2)]),  # the unsatisfiable one is dropped
+        ("bytes=5-2", None),  # invalid: the whole header is ignored
+        ("items=0-9", None),
+        ("bytes=abc", None),
+        ("bytes=" + ",".join(["0-1"] * (MAX_RANGES + 1)), None),
+    ],
+)
+def test_parse_ranges(header: str | None, expected: list[tuple[int, int]] | None) -> None:
+    assert parse_ranges(header, SIZE) == expected
+
+
+@pytest.mark.parametrize("header", ["bytes=1000-", "bytes=2000-3000,1500-", "bytes=-0"])
+def test_unsatisfiable(header: str) -> None:
+    with pytest.raises(Unsatisfiable):
+        parse_ranges(header, SIZE)
+
+
+@pytest.fixture(scope="module")
+def document_url(sample_service_url: str) -> str:
+    record = zarr3_catalog.records_on("2026-11-29")[0]
+    return f"{sample_service_url}2026-11-29/{zarr3_catalog.store_path(record)}/zarr.json"
+
+
+def _get(url: str, range_header: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers={"Range": range_header} if range_header else {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, dict(response.headers), response.read()
+    except HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_served_ranges(document_url: str) -> None:
+    status, headers, whole = _get(document_url)
+    assert status == 200 and headers["Accept-Ranges"] == "bytes"
+    size = len(whole)
+    assert size > 100_000  # the consolidated root of a v3 product
+    cases = {
+        "bytes=10-19": (10, 20),
+        "bytes=100-": (100, size),
+        "bytes=-7": (size - 7, size),
+        f"bytes={size - 3}-{size + 50}": (size - 3, size),
+    }
+    for header, (start, stop) in cases.items():
+        status, headers, body = _get(document_url, header)
+        assert status == 206, header
+        assert headers["Content-Range"] == f"bytes {start}-{stop - 1}/{size}"
+        assert body == whole[start:stop] and int(headers["Content-Length"]) == stop - start
+
+
+def test_several_ranges_are_multipart(document_url: str) -> None:
+    _, _, whole = _get(document_url)
+    status, headers, body = _get(document_url, "bytes=0-4,50-59,-3")
+    assert status == 206
+    assert headers["Content-Type"].startswith("multipart/byteranges; boundary=")
+    assert int(headers["Content-Length"]) == len(body)
+    message = email.parser.BytesParser().parsebytes(
+        b"Content-Type: " + headers["Content-Type"].encode() + b"\r\n\r\n" + body
+    )
+    parts = [(part["Content-Range"], part.get_payload(decode=True)) for part in message.walk()]
+    parts = [p for p in parts if p[0] is not None]
+    size = len(whole)
+    assert parts == [
+        (f"bytes 0-4/{size}", whole[0:5]),
+        (f"bytes 50-59/{size}", whole[50:60]),
+        (f"bytes {size - 3}-{size - 1}/{size}", whole[-3:]),
+    ]
+
+
+def test_past_the_end_is_416(document_url: str) -> None:
+    _, _, whole = _get(document_url)
+    status, headers, body = _get(document_url, f"bytes={len(whole)}-")
+    assert status == 416
+    assert headers["Content-Range"] == f"bytes */{len(whole)}"
+    assert b"RangeNotSatisfiable" in body
+
+
+def test_head_states_the_length(document_url: str) -> None:
+    _, _, whole = _get(document_url)
+    request = urllib.request.Request(document_url, method="HEAD")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200 and response.read() == b""
+        assert int(response.headers["Content-Length"]) == len(whole)
