@@ -24,8 +24,11 @@ TUTORIAL_DATE := 2025-06-18
 CURRENT_DATE  := 2026-11-29
 SAMPLE_DATE   ?= $(or $(EOPF_SAMPLE_DATE),$(TUTORIAL_DATE))
 NOTEBOOK_DATE ?= $(CURRENT_DATE)
+# The notebooks' sample service: its own process, one port above the book's (8765 by default),
+# so the notebooks and the book build, run side by side by `make test`, do not share one server.
+NOTEBOOK_PORT ?= $(shell echo $$(( $${EOPF_SAMPLE_PORT:-8765} + 1 )))
 
-.PHONY: book test lint format unit notebooks linkcheck browser-test serve lab bench clean lock
+.PHONY: book test test-steps lint format unit notebooks linkcheck browser-test serve lab bench clean lock
 
 # requirements-no-deps.txt holds xarray-eopf, installed without its dependencies because it
 # declares zarr<3 while the book runs it on zarr 3 (that file says why; its real dependencies
@@ -55,10 +58,17 @@ book: $(STAMP)
 	@echo "Book built: _build/html/index.html"
 
 ## make test: ruff, the unit tests, every notebook under nbmake at the current date, the
-## internal link check, then the book built at the tutorial's date and opened page by page in
-## headless Chromium.
-test: lint unit notebooks linkcheck browser-test
-test: SAMPLE_DATE := $(TUTORIAL_DATE)
+## internal link check, and the book built at the tutorial's date and opened page by page in
+## headless Chromium. Two steps run at a time (the machine this was sized on has 2 cores):
+## the book build and the notebooks (the two longest) start first, each with its own sample
+## service (the book's on EOPF_SAMPLE_PORT, the notebooks' on the next port), and each step's
+## output is printed whole when it ends.
+TEST_JOBS ?= 2
+test: $(STAMP)
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target \
+	  SAMPLE_DATE=$(TUTORIAL_DATE) test-steps
+# Longest chain first: make starts prerequisites in the order written.
+test-steps: browser-test notebooks unit lint linkcheck
 
 ## make lint: ruff on helpers/ and tests/, and on the chapters' code cells (via jupytext).
 lint: $(STAMP)
@@ -81,7 +91,7 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	@rm -rf $(NB_DIR) && mkdir -p $(NB_DIR)
 	$(BIN)/python tests/tools/convert_notebooks.py book $(NB_DIR)
-	EOPF_SAMPLE_DATE=$(NOTEBOOK_DATE) $(BIN)/python -m pytest --nbmake --nbmake-timeout=900 -p no:cacheprovider $(NB_DIR)
+	EOPF_SAMPLE_DATE=$(NOTEBOOK_DATE) EOPF_SAMPLE_PORT=$(NOTEBOOK_PORT) $(BIN)/python -m pytest --nbmake --nbmake-timeout=900 -p no:cacheprovider $(NB_DIR)
 
 ## make linkcheck: internal links and references, with execution off and no network.
 linkcheck: $(STAMP)
