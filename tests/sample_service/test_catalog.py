@@ -34,10 +34,11 @@ def _folder(tmp_path: Path, *records: object, collection: object = "sentinel-2-l
 def test_the_shipped_catalogue_loads_and_every_product_can_be_served() -> None:
     records = catalog.load_catalogue()
     assert records == catalog.PRODUCTS
-    assert len({r.id for r in records}) == len(records) == 31
-    # 14 held on the tutorial's date, 17 today (test_dated_catalogue.py checks what they are).
-    assert len(catalog.products_on("2025-06-18")) == 14
-    assert len(catalog.products_on("2026-11-29")) == 17
+    assert len({r.id for r in records}) == len(records) == 31 + 48
+    # 14 held on the tutorial's date, 17 today (test_dated_catalogue.py checks what they are),
+    # plus the season of T32UNE: 21 and 27 acquisitions (test_season.py checks them).
+    assert len(catalog.products_on("2025-06-18")) == 14 + 21
+    assert len(catalog.products_on("2026-11-29")) == 17 + 27
     for record in records:
         assert record.product_type in products.TEMPLATE_FILES
         assert record.product_type in scenes._SCENE_TYPES

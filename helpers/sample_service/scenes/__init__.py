@@ -24,7 +24,7 @@ import numpy as np
 
 from ..catalog import S2_TILE_SIZE_M, ProductRecord
 from ..products import ArraySpec
-from . import s1_ocn, s2_l2a, s3_lfr
+from . import s1_ocn, s2_l2a, s2_season, s3_lfr
 from .landmask import read_land_mask
 from .texture import Region
 
@@ -49,12 +49,19 @@ _scenes: dict[str, Scene] = {}
 _scenes_lock = threading.Lock()
 
 
+def _scene_type(record: ProductRecord) -> Callable[[ProductRecord], Scene]:
+    """The product type's scene, or the season scene for a tile with land-cover classes."""
+    if record.scene.get("land_cover") == s2_season.LAND_COVER:
+        return s2_season.SeasonScene
+    return _SCENE_TYPES[record.product_type]
+
+
 def scene_for(record: ProductRecord) -> Scene:
     """The (memoised) scene of ``record``."""
     with _scenes_lock:
         scene = _scenes.get(record.id)
         if scene is None:
-            scene = _scenes[record.id] = _SCENE_TYPES[record.product_type](record)
+            scene = _scenes[record.id] = _scene_type(record)(record)
         return scene
 
 

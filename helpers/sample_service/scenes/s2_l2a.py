@@ -305,10 +305,7 @@ class S2Scene(RecordLand):
         lakes += F32(_LAKE_TEXTURE) * ground
         water = ((coast < 0.5) | (lakes > 1.8)).astype(F32)  # sea, and a few lakes
         del coast, lakes
-        base = 0.35 if self.arctic else 0.6
-        veg_nodes = F32(base) + F32(0.25) * fbm(node_x, node_y, 12_000, 480, self.ground_seed + 2)
-        veg = upsample(veg_nodes, fy, fx) + F32(_VEG_TEXTURE) * ground
-        np.clip(veg, 0, 1, out=veg)
+        veg = self.vegetation(node_x, node_y, fy, fx, xs, ys, ground)
         if self.arctic:  # snow lingers on high ground in early summer
             relief = fbm(node_x, node_y, 16_000, 480, self.ground_seed)
             relief += F32(_SNOW_INLAND) * (self.inland.fraction(lon, lat) - F32(0.5))
@@ -342,6 +339,27 @@ class S2Scene(RecordLand):
         land_part -= weights["veg"]
         weights["soil"] = land_part
         return _S2Fields(valid, alpha, shade, water, snow, weights)
+
+    def vegetation(
+        self,
+        node_x: np.ndarray,
+        node_y: np.ndarray,
+        fy: np.ndarray,
+        fx: np.ndarray,
+        xs: np.ndarray,
+        ys: np.ndarray,
+        ground: np.ndarray,
+    ) -> np.ndarray:
+        """Green-vegetation cover 0..1 of the ground, per pixel (rows ``ys``, columns ``xs``).
+
+        One smooth field for every date: the tutorial's tiles are single acquisitions. A scene
+        that follows vegetation through a season (`s2_season`) overrides this.
+        """
+        base = 0.35 if self.arctic else 0.6
+        veg_nodes = F32(base) + F32(0.25) * fbm(node_x, node_y, 12_000, 480, self.ground_seed + 2)
+        veg = upsample(veg_nodes, fy, fx) + F32(_VEG_TEXTURE) * ground
+        np.clip(veg, 0, 1, out=veg)
+        return veg
 
     # --- measurements ---------------------------------------------------------
 
