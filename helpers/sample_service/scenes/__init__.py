@@ -11,7 +11,8 @@ chunk, at any resolution, of any band is cut from the same picture, seeded by na
 product id), never by global state. Modules: `texture` (noise and textures), `landmask` (the
 real land mask), and one module per mission scene (`s2_l2a`, `s1_ocn`, `s3_lfr`), each
 exposing ``PRODUCT_TYPE`` and a class that implements `Scene`. A new product type is a new
-module listed in `SCENE_MODULES`.
+module listed in `SCENE_MODULES`. `s2_season` refines the Sentinel-2 scene for records whose
+``scene`` names a land cover (the season of T32UNE): `scene_for` picks it by that parameter.
 """
 
 from __future__ import annotations
