@@ -44,7 +44,7 @@ point = {{"type": "Point", "coordinates": [{lon}, {lat}]}}
 newest = next(client.search(collections=["sentinel-2-l2a"], intersects=point,
     query={{"grid:code": {{"eq": {tile!r}}}}}, sortby="-datetime", max_items=1).items())
 start = newest.datetime - dt.timedelta(days=182)
-season = f"{{start:%Y-%m-%dT%H:%M:%SZ}}/{{newest.datetime:%Y-%m-%dT%H:%M:%SZ}}"
+season = f"{{start:%Y-%m-%d}}T00:00:00Z/{{newest.datetime:%Y-%m-%d}}T23:59:59Z"
 items = list(client.search(collections=["sentinel-2-l2a"], intersects=point, datetime=season,
     query={{"grid:code": {{"eq": {tile!r}}}, "eo:cloud_cover": {{"lt": {cloud}}}}},
     sortby="datetime").items())

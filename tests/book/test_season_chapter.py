@@ -62,10 +62,10 @@ def _window_ndvi(date: str, window: dict, clear: list[int]) -> xr.DataArray:
     """The chapter's masked NDVI stack over its window, from the scenes of ``date``."""
     season = [r for r in catalog.products_on(date) if r.mgrs_tile == "32UNE"]
     newest = max(r.start_datetime for r in season)
-    first = (dt.datetime.fromisoformat(newest[:19]) - dt.timedelta(days=182)).isoformat()
+    first = (dt.date.fromisoformat(newest[:10]) - dt.timedelta(days=182)).isoformat()
     limit = float(_constant("MAX_CLOUD"))
     used = sorted(
-        (r for r in season if r.start_datetime[:19] >= first and r.cloud_cover < limit),
+        (r for r in season if r.start_datetime[:10] >= first and r.cloud_cover < limit),
         key=lambda r: r.start_datetime,
     )
     cols = slice(
