@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..catalog import ProductRecord
-from .s2_l2a import S2Scene
+from .s2_l2a import NodeGrid, S2Scene
 from .texture import F32, _lattice, fbm, ramp, seed_of, upsample
 
 LAND_COVER = "farmland-forest"
@@ -131,17 +131,9 @@ class SeasonScene(S2Scene):
         rows = np.broadcast_to(row[:, None], col.shape)
         return _lattice(col, rows, self.cover_seed + 1), _lattice(col, rows, self.cover_seed + 2)
 
-    def vegetation(
-        self,
-        node_x: np.ndarray,
-        node_y: np.ndarray,
-        fy: np.ndarray,
-        fx: np.ndarray,
-        xs: np.ndarray,
-        ys: np.ndarray,
-        ground: np.ndarray,
-    ) -> np.ndarray:
+    def vegetation(self, nodes: NodeGrid, xs: Any, ys: Any, ground: np.ndarray) -> np.ndarray:
         """Green cover on this date: crops per parcel, forest, clear-cuts (see the module)."""
+        node_x, node_y, fy, fx = nodes
         crop_hash, jitter = self.parcels(xs, ys)
         day = self.day_of_year - F32(DATE_JITTER_DAYS) * jitter
         crop = crop_of(crop_hash)
