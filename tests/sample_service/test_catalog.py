@@ -34,11 +34,12 @@ def _folder(tmp_path: Path, *records: object, collection: object = "sentinel-2-l
 def test_the_shipped_catalogue_loads_and_every_product_can_be_served() -> None:
     records = catalog.load_catalogue()
     assert records == catalog.PRODUCTS
-    assert len({r.id for r in records}) == len(records) == 41
+    assert len({r.id for r in records}) == len(records) == 41 + 48
     # 19 held on the tutorial's date, 22 today (test_dated_catalogue.py checks what they are):
-    # the tutorial's collections' 14 and 17, plus one of each of five more collections.
-    assert len(catalog.products_on("2025-06-18")) == 19
-    assert len(catalog.products_on("2026-11-29")) == 22
+    # the tutorial's collections' 14 and 17, plus one of each of five more collections; and
+    # the season of T32UNE: 21 and 27 acquisitions (test_season.py checks them).
+    assert len(catalog.products_on("2025-06-18")) == 19 + 21
+    assert len(catalog.products_on("2026-11-29")) == 22 + 27
     for record in records:
         assert record.product_type in products.TEMPLATE_FILES
         assert record.product_type in scenes._SCENE_TYPES

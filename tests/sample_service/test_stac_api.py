@@ -242,7 +242,9 @@ def test_search_by_bbox_finds_the_tiles_it_touches(client: Client) -> None:
 
 def test_search_by_datetime_instant_closed_and_open_ranges(client: Client) -> None:
     def dates(**kwargs: Any) -> set[str]:
-        return {i.properties["start_datetime"][:10] for i in client.search(**kwargs).items()}
+        # The tutorial's tiles only: the season of T32UNE has an acquisition every few days.
+        found = client.search(query={"grid:code": {"neq": "MGRS-32UNE"}}, **kwargs).items()
+        return {i.properties["start_datetime"][:10] for i in found}
 
     assert dates(collections=["sentinel-2-l2a"], datetime="2025-05-22T12:50:39.024Z") == {
         "2025-05-22"
@@ -315,7 +317,8 @@ def test_post_next_link_repeats_the_body_with_a_token(sample_service_url: str) -
     body = {"collections": ["sentinel-2-l2a"], "limit": 2}
     status, page = http_json(sample_service_url + "search", body)
     assert status == 200 and page["numberReturned"] == 2
-    assert page["numberMatched"] == page["context"]["matched"] == 8
+    # 8 products of the tutorial's tiles and 21 of the season of T32UNE.
+    assert page["numberMatched"] == page["context"]["matched"] == 8 + 21
     (link,) = [link for link in page["links"] if link["rel"] == "next"]
     assert link["method"] == "POST"
     assert link["body"]["collections"] == ["sentinel-2-l2a"] and link["body"]["limit"] == 2

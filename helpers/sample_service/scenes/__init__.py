@@ -12,7 +12,8 @@ product id), never by global state. Modules: `texture` (noise and textures), `la
 real land mask), one module per scene of the tutorial's missions (`s2_l2a`, `s1_ocn`,
 `s3_lfr`), each exposing ``PRODUCT_TYPE`` and a class that implements `Scene`, and `generic`,
 which serves every product type added by data alone (``templates/product_types.json``) from
-its arrays' own metadata.
+its arrays' own metadata. `s2_season` refines the Sentinel-2 scene for records whose
+``scene`` names a land cover (the season of T32UNE): `scene_for` picks it by that parameter.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 from ..catalog import S2_TILE_SIZE_M, ProductRecord
 from ..products import ArraySpec
 from ..products_generic import product_types
-from . import generic, s1_ocn, s2_l2a, s3_lfr
+from . import generic, s1_ocn, s2_l2a, s2_season, s3_lfr
 from .landmask import read_land_mask
 from .texture import Region
 
@@ -53,12 +54,19 @@ _scenes: dict[str, Scene] = {}
 _scenes_lock = threading.Lock()
 
 
+def _scene_type(record: ProductRecord) -> Callable[[ProductRecord], Scene]:
+    """The product type's scene, or the season scene for a tile with land-cover classes."""
+    if record.scene.get("land_cover") == s2_season.LAND_COVER:
+        return s2_season.SeasonScene
+    return _SCENE_TYPES[record.product_type]
+
+
 def scene_for(record: ProductRecord) -> Scene:
     """The (memoised) scene of ``record``."""
     with _scenes_lock:
         scene = _scenes.get(record.id)
         if scene is None:
-            scene = _scenes[record.id] = _SCENE_TYPES[record.product_type](record)
+            scene = _scenes[record.id] = _scene_type(record)(record)
         return scene
 
 

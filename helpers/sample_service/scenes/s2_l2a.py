@@ -110,6 +110,10 @@ _CLOUD_TEXTURE = 0.02
 _CLOUD_HEIGHT = 2500.0  # metres: sets the offset between a cloud and its shadow
 
 
+NodeGrid = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""A block's coarse node grid: node x, node y, and each pixel's fractional node row, column."""
+
+
 @dataclass
 class _S2Fields:
     """Everything about one block of pixels at one resolution that the bands share."""
@@ -305,10 +309,7 @@ class S2Scene(RecordLand):
         lakes += F32(_LAKE_TEXTURE) * ground
         water = ((coast < 0.5) | (lakes > 1.8)).astype(F32)  # sea, and a few lakes
         del coast, lakes
-        base = 0.35 if self.arctic else 0.6
-        veg_nodes = F32(base) + F32(0.25) * fbm(node_x, node_y, 12_000, 480, self.ground_seed + 2)
-        veg = upsample(veg_nodes, fy, fx) + F32(_VEG_TEXTURE) * ground
-        np.clip(veg, 0, 1, out=veg)
+        veg = self.vegetation((node_x, node_y, fy, fx), xs, ys, ground)
         if self.arctic:  # snow lingers on high ground in early summer
             relief = fbm(node_x, node_y, 16_000, 480, self.ground_seed)
             relief += F32(_SNOW_INLAND) * (self.inland.fraction(lon, lat) - F32(0.5))
@@ -342,6 +343,21 @@ class S2Scene(RecordLand):
         land_part -= weights["veg"]
         weights["soil"] = land_part
         return _S2Fields(valid, alpha, shade, water, snow, weights)
+
+    def vegetation(self, nodes: NodeGrid, xs: Any, ys: Any, ground: np.ndarray) -> np.ndarray:
+        """Green-vegetation cover 0..1 of the ground, per pixel (rows ``ys``, columns ``xs``).
+
+        ``nodes`` is the block's coarse grid (node x and y, and each pixel's fractional node
+        row and column). One smooth field for every date: the tutorial's tiles are single
+        acquisitions. A scene that follows vegetation through a season (`s2_season`) overrides
+        this.
+        """
+        node_x, node_y, fy, fx = nodes
+        base = 0.35 if self.arctic else 0.6
+        veg_nodes = F32(base) + F32(0.25) * fbm(node_x, node_y, 12_000, 480, self.ground_seed + 2)
+        veg = upsample(veg_nodes, fy, fx) + F32(_VEG_TEXTURE) * ground
+        np.clip(veg, 0, 1, out=veg)
+        return veg
 
     # --- measurements ---------------------------------------------------------
 
