@@ -45,7 +45,15 @@ class FileBlob:
 def _generator_version(record: ProductRecord) -> str:
     """A digest of everything that decides the shards' bytes (part of every cache key)."""
     return content_digest(
-        ("products.py", "zarr3_layout.py", "zarr3_store.py", "solar.py", "timefmt.py"),
+        (
+            "catalog.py",
+            "cpm_versions.py",
+            "products.py",
+            "zarr3_layout.py",
+            "zarr3_store.py",
+            "solar.py",
+            "timefmt.py",
+        ),
         ("scenes/*.py", "templates/*.json", "templates/zarr3/*.json"),
         repr(record),
         np.__version__,

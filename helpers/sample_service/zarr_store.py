@@ -32,6 +32,8 @@ def _generator_version(record: ProductRecord) -> str:
     """
     return content_digest(
         (
+            "catalog.py",
+            "cpm_versions.py",
             "products.py",
             "products_generic.py",
             "zmeta.py",
