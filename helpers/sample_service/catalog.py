@@ -36,8 +36,8 @@ S3_LFR = "sentinel-3-olci-l2-lfr"
 CATALOGUE_DIR = Path(__file__).parent / "templates" / "catalogue"
 S2_TILE_SIZE_M = 109_800  # 10980 pixels of 10 m: every Sentinel-2 MGRS tile
 CPM_VERSIONS = ("cpm_v256", "cpm_v262", "cpm_v270")
-_DATA_HOST_VERSIONS = ("cpm_v270", "cpm_v300")  # stores on data.eodc.eu
 """The CPM versions whose structure the service replicates (`cpm_versions` says how)."""
+_DATA_HOST_VERSIONS = ("cpm_v270", "cpm_v300")  # stores on data.eodc.eu
 
 INTERNATIONAL_DESIGNATORS = {
     "sentinel-1a": "2014-016A",
@@ -321,8 +321,18 @@ def product_href(record: ProductRecord, base_url: str) -> str:
 
 
 ARCTIC_SNOW_COVER = 3.8
-"""Snow cover (%) of a tile north of 60 degrees: the scene lets snow linger on high ground there
-(``scenes/s2_l2a.py``); tiles further south have none."""
+"""Snow cover (%) of an Arctic tile (`is_arctic`): the scene lets snow linger on high ground
+there (``scenes/s2_l2a.py``); tiles further south have none."""
+
+
+def is_arctic(record: ProductRecord) -> bool:
+    """Whether the product's centre lies north of 60 degrees.
+
+    One rule for the scene (snow on high ground, sparser vegetation) and for the snow cover
+    the store and the item state, so the pixels and the metadata agree.
+    """
+    bbox, _ = footprint(record)
+    return (bbox[1] + bbox[3]) / 2 > 60
 
 
 def snow_cover(record: ProductRecord) -> float:
@@ -331,8 +341,7 @@ def snow_cover(record: ProductRecord) -> float:
     One rule for the store's ``stac_discovery`` and the item, so the two agree: the synthetic
     scenes put snow on the Arctic tiles only.
     """
-    bbox, _ = footprint(record)
-    return 0.0 if (bbox[1] + bbox[3]) / 2 < 60 else ARCTIC_SNOW_COVER
+    return ARCTIC_SNOW_COVER if is_arctic(record) else 0.0
 
 
 def platform_code(platform: str) -> str:

@@ -24,7 +24,7 @@ from pyproj import Transformer
 from scipy import ndimage
 
 from .. import timefmt
-from ..catalog import S2_TILE_SIZE_M, ProductRecord
+from ..catalog import S2_TILE_SIZE_M, ProductRecord, is_arctic
 from ..products import ArraySpec, meteo_grid
 from ..solar import solar_angles, tile_angle_grid, tile_sun_angles
 from .landmask import LandGrid, RecordLand
@@ -177,7 +177,7 @@ class S2Scene(RecordLand):
                 x2 - _SWATH_WIDTH * math.cos(self.edge_tilt),
                 y2 + _SWATH_WIDTH * math.sin(self.edge_tilt),
             )
-        self.arctic = self.centre_lat > 60
+        self.arctic = is_arctic(record)
         self._lock = threading.Lock()
         self._fields: OrderedDict = OrderedDict()
 
