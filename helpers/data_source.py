@@ -93,6 +93,28 @@ def pixel_values_note() -> str:
 
 def check_stac_api(url: str, timeout: float = CHECK_TIMEOUT_SECONDS) -> None:
     """Raise `ServiceUnreachableError` unless ``url`` answers with a STAC landing page."""
+    landing = read_json(url, timeout, what="a STAC landing page")
+    if not isinstance(landing, dict) or not isinstance(landing.get("links"), list):
+        raise ServiceUnreachableError(
+            url, "it answered, but not with a STAC landing page", _UNSET_HINT
+        )
+
+
+def read_json(
+    url: str,
+    timeout: float = CHECK_TIMEOUT_SECONDS,
+    *,
+    what: str = "JSON",
+    missing_ok: bool = False,
+) -> Any:
+    """The JSON document at ``url``, or `ServiceUnreachableError` in one line.
+
+    The one way a helper asks a service something before the reader's own code does, so an
+    unreachable service reads the same wherever it is met: a refused or silent connection, an
+    HTTP error or an answer that is not JSON is one line naming the URL, what failed and how
+    to fall back. ``what`` names the document expected, for that line. With ``missing_ok`` a
+    404 answers ``None`` (a question such as "is this collection listed?").
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ServiceUnreachableError(url, "it is not an http(s) URL", _UNSET_HINT)
@@ -114,19 +136,19 @@ def check_stac_api(url: str, timeout: float = CHECK_TIMEOUT_SECONDS) -> None:
                     raise
                 time.sleep(policy.wait(attempt))
     except urllib.error.HTTPError as error:
+        if missing_ok and error.code == 404:
+            return None
         raise ServiceUnreachableError(url, f"it answered HTTP {error.code}", _UNSET_HINT) from None
     except urllib.error.URLError as error:
         raise ServiceUnreachableError(url, _reason(error.reason, timeout), _UNSET_HINT) from None
     except (TimeoutError, OSError) as error:
         raise ServiceUnreachableError(url, _reason(error, timeout), _UNSET_HINT) from None
     try:
-        landing = json.loads(body)
+        return json.loads(body)
     except ValueError:
-        landing = None
-    if not isinstance(landing, dict) or not isinstance(landing.get("links"), list):
         raise ServiceUnreachableError(
-            url, "it answered, but not with a STAC landing page", _UNSET_HINT
-        )
+            url, f"it answered, but not with {what}", _UNSET_HINT
+        ) from None
 
 
 def _reason(error: object, timeout: float) -> str:

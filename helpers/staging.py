@@ -10,9 +10,6 @@ in one sentence which it used and why, for the page to print.
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from urllib.parse import urlsplit
 
 from . import data_source
@@ -23,16 +20,16 @@ TIMEOUT_SECONDS = 30.0
 
 
 def lists_collection(stac_url: str, collection_id: str) -> bool:
-    """Whether the STAC API at ``stac_url`` answers ``/collections/<id>`` with that collection."""
+    """Whether the STAC API at ``stac_url`` answers ``/collections/<id>`` with that collection.
+
+    A 404 is a plain no; a service that does not answer is `ServiceUnreachableError`, one line
+    (`data_source.read_json`, the book's one convention for an unreachable service).
+    """
     url = f"{stac_url.rstrip('/')}/collections/{collection_id}"
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            return json.loads(response.read()).get("id") == collection_id
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            return False
-        raise
+    document = data_source.read_json(
+        url, TIMEOUT_SECONDS, what="a STAC collection", missing_ok=True
+    )
+    return isinstance(document, dict) and document.get("id") == collection_id
 
 
 def catalogue_listing(collection_id: str, stac_url: str) -> tuple[str, str]:

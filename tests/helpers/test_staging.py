@@ -1,13 +1,15 @@
 """Which catalogue the Zarr v3 chapter reads: the reader's when it lists the staging collection,
-else (sample service) the sample service's catalogue of today; a live one without it: one line."""
+else (sample service) the sample service's catalogue of today; a live one without it, or one
+that does not answer: one line."""
 
 from __future__ import annotations
 
 import pytest
 
 from helpers import staging
-from helpers.errors import UnknownCollectionError
+from helpers.errors import ServiceUnreachableError, UnknownCollectionError
 from helpers.sample_service import settings
+from tests.helpers.test_data_source import closed_port
 
 ZARR3 = "sentinel-2-l2a-zarr3"
 
@@ -36,3 +38,21 @@ def test_live_catalogue_without_it_is_one_line(
     with pytest.raises(UnknownCollectionError) as caught:
         staging.catalogue_listing(ZARR3, sample_service_url)
     assert "\n" not in str(caught.value)
+
+
+def test_an_unreachable_service_is_one_line_that_names_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/"
+    monkeypatch.setenv("EOPF_STAC_URL", url)  # a live API that does not answer
+    for ask in (
+        lambda: staging.lists_collection(url, ZARR3),
+        lambda: staging.catalogue_listing(ZARR3, url),
+    ):
+        with pytest.raises(ServiceUnreachableError) as caught:
+            ask()
+        message = str(caught.value)
+        assert caught.value.__cause__ is None and caught.value.__suppress_context__
+        assert "\n" not in message
+        assert message.startswith(f"Cannot reach {url}collections/{ZARR3}: connection refused.")
+        assert "unset EOPF_STAC_URL to use the local sample service" in message
