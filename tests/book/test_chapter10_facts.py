@@ -5,6 +5,8 @@ its own measurements. What the prose explains, though, rests on facts of the sto
 change to the service could break silently: the 1 km window lies inside one inner chunk, the
 coarsest level for a 300-pixel figure is one the pyramid has, a subgroup opened by URL is
 empty, pixels without data decode to the offset, and a server without ranges breaks the read.
+The chapter's own no-data functions run here too: the value it masks is the arrays' declared
+fill value, and its map paints those pixels in the book's no-data colour, not black.
 Only metadata, one index and a few inner chunks are read, so the file stays fast.
 """
 
@@ -14,10 +16,13 @@ import re
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xarray as xr
 import zarr
+from matplotlib.colors import to_rgb
 
+from helpers.figures import NO_DATA_COLOUR
 from helpers.local_server import FolderServer
 from helpers.sample_service import settings, zarr3_catalog
 from helpers.traffic import TrafficMeter
@@ -29,6 +34,17 @@ RECORD = zarr3_catalog.records_on(settings.CURRENT_DATE)[0]
 @pytest.fixture(scope="module")
 def v3_href(sample_service_url: str) -> str:
     return f"{sample_service_url}{settings.CURRENT_DATE}/{zarr3_catalog.store_path(RECORD)}"
+
+
+def _chapter_function(name: str) -> dict:
+    """A namespace holding function ``name`` as the chapter defines it (up to the next
+    unindented line), with the names it uses."""
+    text = CHAPTER.read_text("utf-8")
+    match = re.search(rf"^def {name}\(.*?(?=^\S)", text, re.M | re.S)
+    assert match, f"the chapter no longer defines {name}"
+    namespace = {"np": np, "to_rgb": to_rgb, "NO_DATA_COLOUR": NO_DATA_COLOUR}
+    exec(match.group(0), namespace)
+    return namespace
 
 
 def _chapter_window() -> tuple[int, int]:
@@ -74,6 +90,32 @@ def test_no_data_decodes_to_the_offset(v3_href: str) -> None:
     assert "_FillValue" not in band.attrs
     offset = band.encoding["add_offset"]
     assert int(band.isnull().sum()) == 0 and int((band == offset).sum()) > 0
+
+
+def test_the_chapter_masks_the_declared_fill_value(v3_href: str) -> None:
+    no_data_value = _chapter_function("no_data_value")["no_data_value"]
+    group = {"engine": "zarr", "group": "measurements/reflectance/r720m", "zarr_format": 3}
+    band = xr.open_dataset(v3_href, **group)["b04"]
+    counts = xr.open_dataset(v3_href, mask_and_scale=False, **group)["b04"]
+    fill = zarr.open_array(f"{v3_href}/measurements/reflectance/r720m/b04").fill_value
+    without_data = int((counts == fill).sum())
+    assert without_data > 0  # the map has no-data pixels to show
+    assert int((band == no_data_value(band)).sum()) == without_data
+
+
+def test_the_map_paints_no_data_in_the_no_data_colour() -> None:
+    true_colour = _chapter_function("true_colour")["true_colour"]
+    values = np.full((3, 4, 5), 0.15)
+    values[:, 0, :2] = np.nan  # two pixels without data in every band
+    values[0, 3, 4] = np.nan  # one pixel without red
+    rgb = xr.DataArray(values, dims=("band", "y", "x"))
+    picture = true_colour(rgb)
+    assert picture.shape == (4, 5, 3)
+    missing = np.zeros((4, 5), dtype=bool)
+    missing[0, :2] = missing[3, 4] = True
+    assert np.allclose(picture[missing], to_rgb(NO_DATA_COLOUR))
+    assert np.allclose(picture[~missing], 0.5)  # 0.15 of the 0 to 0.3 stretch
+    assert to_rgb(NO_DATA_COLOUR) != (0.0, 0.0, 0.0)
 
 
 def test_a_server_without_ranges_breaks_the_read(v3_href: str, tmp_path: Path) -> None:
