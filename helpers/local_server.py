@@ -26,7 +26,6 @@ import sys
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 from .errors import EOPFBookError
 from .sample_service.polling import wait_until
@@ -109,12 +108,7 @@ class FolderServer:
     def __enter__(self) -> FolderServer:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     def __repr__(self) -> str:
