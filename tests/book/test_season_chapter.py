@@ -2,11 +2,12 @@
 
 Why this file exists: executing the chapter (nbmake, the book build) proves that it runs, not
 that its "find the disturbance" section finds the clear-cut the season's scene description
-places (``clear_cuts`` in the T32UNE records). Here the chapter's own detection cells run, as
-they stand in the chapter, on the NDVI stack the chapter would build: the season's products
-below the chapter's cloud limit, masked with the chapter's SCL classes, over its window. The
-stack is computed from the synthetic scenes directly (the same values the store serves), so no
-service and no notebook kernel are needed.
+places (``clear_cuts`` in the T32UNE records), nor that the figure's enlarged panel frames
+it. Here the chapter's own detection cells and `zoom_box` run, as they stand in the chapter,
+on the NDVI stack the chapter would build: the season's products below the chapter's cloud
+limit, masked with the chapter's SCL classes, over its window. The stack is computed from the
+synthetic scenes directly (the same values the store serves), so no service and no notebook
+kernel are needed.
 """
 
 from __future__ import annotations
@@ -94,8 +95,11 @@ def _window_ndvi(date: str, window: dict, clear: list[int]) -> xr.DataArray:
     return xr.DataArray(np.stack(layers), coords=coords, dims=("time", "y", "x"))
 
 
-@pytest.mark.parametrize("date", settings.SUPPORTED_DATES)
-def test_the_chapter_finds_the_clear_cut_of_the_season(date: str) -> None:
+@pytest.fixture(scope="module", params=settings.SUPPORTED_DATES)
+def detection(request: pytest.FixtureRequest) -> tuple[dict, dict]:
+    """The chapter's detection cells run at one catalogue date: (their namespace, the clear-cut
+    the season's records place in that year)."""
+    date = request.param
     to_tile = Transformer.from_crs("EPSG:4326", "EPSG:32632", always_xy=True)
     namespace: dict = {"to_tile": to_tile, "np": np, "xr": xr, "ndimage": ndimage}
     exec(_function("square"), namespace)  # the chapter's window, from its constants
@@ -105,10 +109,35 @@ def test_the_chapter_finds_the_clear_cut_of_the_season(date: str) -> None:
     namespace["window_ndvi"] = _window_ndvi(date, window, list(_constant("CLEAR")))
     exec(_cell('times = window_ndvi["time"]'), namespace)
     exec(_cell("if count:"), namespace)
-    assert namespace["count"] >= 1
     season = [r for r in catalog.products_on(date) if r.mgrs_tile == "32UNE"]
     (cut,) = [c for c in season[0].scene["clear_cuts"] if c["on"][:4] == date[:4]]
+    return namespace, cut
+
+
+def test_the_chapter_finds_the_clear_cut_of_the_season(detection: tuple[dict, dict]) -> None:
+    namespace, cut = detection
+    assert namespace["count"] >= 1
     xmin, ymin, xmax, ymax = cut["box"]
     assert xmin <= namespace["x"] <= xmax and ymin <= namespace["y"] <= ymax
     felled = dt.date.fromisoformat(cut["on"])
     assert namespace["before"].date() < felled <= namespace["after"].date()
+
+
+def test_the_enlarged_panel_frames_the_clear_cut(detection: tuple[dict, dict]) -> None:
+    """The figure's zoom is placed from the detected area (the two dates' cuts lie 2 km apart,
+    so a fixed box could not frame both) and is small enough to show it pixel by pixel."""
+    namespace, cut = detection
+    exec(_function("zoom_box"), namespace)
+    window_ndvi = namespace["window_ndvi"]
+    region = xr.DataArray(
+        namespace["largest"], coords={"y": window_ndvi["y"], "x": window_ndvi["x"]}
+    )
+    zoom = namespace["zoom_box"](region)
+    xmin, ymin, xmax, ymax = cut["box"]
+    assert zoom["x"].start < xmin < xmax < zoom["x"].stop
+    assert zoom["y"].stop < ymin < ymax < zoom["y"].start  # y descends
+    side = zoom["x"].stop - zoom["x"].start
+    assert side == pytest.approx(zoom["y"].start - zoom["y"].stop)  # a square
+    window_side = float(window_ndvi["x"].max() - window_ndvi["x"].min())
+    assert side <= window_side / 4
+    assert int(region.sel(zoom).sum()) == int(region.sum())  # the whole area is inside
