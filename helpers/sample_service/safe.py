@@ -45,7 +45,6 @@ PRODUCT_UUID = "74252cb9-3567-4a49-8892-40f3a80ac52e"
 """The seed product's CDSE identifier, as the seed's printed download URL shows it."""
 QUICKLOOK_UUID = "c0a5d1e2-35f1-4f6b-9d6c-0b7f3f1e9a41"
 """Identifier of the seed product's quicklook asset on the sample service (invented)."""
-DOWNLOAD_PATH = f"/odata/v1/Products({PRODUCT_UUID})/$value"
 TOKEN_LIFETIME = 600  # seconds, as CDSE's access tokens
 _UUID_NAMESPACE = uuid.UUID("6f1c1b0e-4f39-4c55-9d36-0c1d6b1e2a14")  # invented, fixed
 _TEMPLATE = json.loads((Path(__file__).parent / "templates/safe/cdse_stac.json").read_text())
@@ -70,21 +69,19 @@ _BY_UUID = {(k, odata_uuid(k, r.id)): r for r in _SAFE_RECORDS for k in ("Produc
 def _odata_target(entity: str) -> tuple[str, str, ProductRecord] | None:
     """Kind, lower-case identifier and product of an OData ``<Kind>(<uuid>)/$value`` path."""
     match = _ODATA_VALUE.match(entity)
-    if match is None or (match[1], match[2].lower()) not in _BY_UUID:
-        return None
-    return match[1], match[2].lower(), _BY_UUID[match[1], match[2].lower()]
+    key = (match[1], match[2].lower()) if match else None
+    return (*key, _BY_UUID[key]) if key in _BY_UUID else None
 
 
 @dataclass
 class _State:
-    """Per-application state: issued tokens and the (lazily built) archive."""
+    """Per-application state: issued tokens and the (lazily built) archives."""
 
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
     archives: dict[str, SafeArchive] = field(default_factory=dict)  # by product id
     cache_dir: Path | None = None
     target_bytes: int | None = None
-    quicklooks: dict[str, bytes] = field(default_factory=dict)  # by product id
 
 
 STATE = web.AppKey("safe_state", _State)
@@ -218,11 +215,8 @@ async def catalogue_odata(request: web.Request) -> web.StreamResponse:
     kind, uuid_text, record = target
     if kind == "Products":
         raise web.HTTPFound(f"{request_origin(request)}/odata/v1/Products({uuid_text})/$value")
-    state = request.app[STATE]
-    if record.id not in state.quicklooks:
-        loop = asyncio.get_running_loop()
-        state.quicklooks[record.id] = await loop.run_in_executor(None, quicklook_jpeg, record)
-    return web.Response(body=state.quicklooks[record.id], content_type="image/jpeg")
+    body = await asyncio.get_running_loop().run_in_executor(None, quicklook_jpeg, record)
+    return web.Response(body=body, content_type="image/jpeg")
 
 
 def _archive(app: web.Application, record: ProductRecord) -> SafeArchive:

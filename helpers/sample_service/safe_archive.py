@@ -30,7 +30,6 @@ import logging
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -70,17 +69,6 @@ def content_version() -> str:
     )
 
 
-@dataclass(frozen=True)
-class Member:
-    """One file of the archive, relative to the ``<product>.SAFE/`` directory."""
-
-    path: str
-    size: int
-    data_object: dict[str, Any] | None
-    """The manifest's ``dataObject`` (of ``l2a_data_objects.json``), or None for the file it
-    does not list (the distribution quicklook, as in archives served by CDSE)."""
-
-
 def _data_objects() -> list[dict[str, Any]]:
     text = (meta.TEMPLATES / "l2a_data_objects.json").read_text(encoding="utf-8")
     return json.loads(text)["data_objects"]
@@ -109,6 +97,10 @@ def _jp2(pixels: np.ndarray) -> bytes:
     return _image(pixels, format="JPEG2000", no_jp2=False, irreversible=False)
 
 
+def _jpeg(pixels: np.ndarray) -> bytes:
+    return _image(pixels, format="JPEG", quality=85)
+
+
 def _tci_60m_and_preview(record: ProductRecord) -> tuple[np.ndarray, np.ndarray]:
     """The 60 m true-colour image, (1830, 1830, 3) uint8 (the Zarr quicklook's pixels), and
     its preview."""
@@ -117,9 +109,11 @@ def _tci_60m_and_preview(record: ProductRecord) -> tuple[np.ndarray, np.ndarray]
     return tci, np.asarray(preview)
 
 
+@functools.cache
 def quicklook_jpeg(record: ProductRecord) -> bytes:
-    """The distribution quicklook (``<product>-ql.jpg``, also the catalogue's QUICKLOOK asset)."""
-    return _image(_tci_60m_and_preview(record)[1], format="JPEG", quality=85)
+    """The distribution quicklook (``<product>-ql.jpg``, also the catalogue's QUICKLOOK asset),
+    kept once made: the catalogue serves it on every request for the asset."""
+    return _jpeg(_tci_60m_and_preview(record)[1])
 
 
 class SafeArchive:
@@ -182,7 +176,7 @@ class SafeArchive:
             "preview": lambda *_: _jp2(preview),
         }
         rendered = {path: makers[o["kind"]](path, o) for path, o in objects if o["kind"] in makers}
-        rendered[f"{names.product}-ql.jpg"] = _image(preview, format="JPEG", quality=85)
+        rendered[f"{names.product}-ql.jpg"] = _jpeg(preview)
         return rendered
 
     @cached_property
@@ -198,19 +192,14 @@ class SafeArchive:
         name = len(f"{self.names.safe}/{path}".encode())
         return 30 + name + 46 + name
 
-    def members(self, rendered: dict[str, bytes] | None = None) -> list[Member]:
-        """Every member but the manifest, with its size: manifest order, then the quicklook.
-
-        The coverage fraction applied to the image members is solved so that the zip comes to
-        ``target_bytes`` (never below a thousandth of the template, for tiny test archives).
-        """
-        rendered = self._rendered_cache if rendered is None else rendered
-        quicklook = f"{self.names.product}-ql.jpg"
+    def _coverage_fraction(self, rendered: dict[str, bytes]) -> float:
+        """The fraction of their template size the coverage-dependent members get, solved so
+        that the zip comes to ``target_bytes`` (at least a thousandth, for tiny test archives)."""
         # The fixed bytes: the end-of-central-directory record and the manifest (written last,
         # once the checksums are known: about 70 kB of XML for 86 data objects, deflated to
         # about 10 kB), then every member that is not scaled.
         fixed, scalable = 22 + self._entry_overhead("manifest.safe") + 10_000, 0
-        for path, obj in [*self._objects(), (quicklook, None)]:
+        for path, obj in self._members():
             fixed += self._entry_overhead(path)
             if path in rendered:
                 data = rendered[path]
@@ -219,21 +208,17 @@ class SafeArchive:
                 scalable += obj["template_size"]
             else:
                 fixed += obj["template_size"]
-        fraction = max((self.target_bytes - fixed) / scalable, 0.001)
-        members = []
-        for path, obj in self._objects():
-            if path in rendered:
-                size = len(rendered[path])
-            elif obj["kind"] in _SCALED:
-                size = max(1, round(obj["template_size"] * fraction))
-            else:
-                size = obj["template_size"]
-            members.append(Member(path, size, obj))
-        return [*members, Member(quicklook, len(rendered[quicklook]), None)]
+        return max((self.target_bytes - fixed) / scalable, 0.001)
+
+    def _members(self) -> list[tuple[str, dict[str, Any] | None]]:
+        """Every member but the manifest: the data objects in manifest order, then the
+        distribution quicklook, which the manifest does not list (as in archives of CDSE)."""
+        return [*self._objects(), (f"{self.names.product}-ql.jpg", None)]
 
     def _write(self, target: Path) -> None:
         """Write the archive to ``target``: members in manifest order, the manifest last."""
         rendered = self._rendered_cache
+        fraction = self._coverage_fraction(rendered)
         entries: list[dict[str, Any]] = []
         with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
 
@@ -245,19 +230,18 @@ class SafeArchive:
                 info.external_attr = 0o644 << 16
                 archive.writestr(info, data)
 
-            for member in self.members(rendered):
-                data = rendered.get(member.path)
-                if data is None:
-                    data = _filler(member.path, member.size)
-                add(member.path, data)
-                if member.data_object is not None:
+            for path, obj in self._members():
+                if path in rendered:
+                    data = rendered[path]
+                elif obj["kind"] in _SCALED:
+                    data = _filler(path, max(1, round(obj["template_size"] * fraction)))
+                else:
+                    data = _filler(path, obj["template_size"])
+                add(path, data)
+                if obj is not None:
+                    checksum = hashlib.sha3_256(data).hexdigest()
                     entries.append(
-                        {
-                            **member.data_object,
-                            "href": f"./{member.path}",
-                            "size": len(data),
-                            "sha3_256": hashlib.sha3_256(data).hexdigest(),
-                        }
+                        {**obj, "href": f"./{path}", "size": len(data), "sha3_256": checksum}
                     )
             add("manifest.safe", meta.manifest(self.record, self.names, entries))
 
