@@ -21,7 +21,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from string import Template
 from typing import Any
 
 from aiohttp import web
@@ -31,6 +30,7 @@ from .catalog import S2_L2A, ProductRecord, footprint, products_in
 from .errors import not_found
 from .origin import request_origin
 from .safe_archive import TARGET_BYTES, SafeArchive, default_cache_dir, quicklook_jpeg
+from .safe_metadata import TEMPLATES, fill
 from .stac_api import Catalogue, Entry
 
 SAMPLE_USERNAME = settings.SAMPLE_USERNAME
@@ -47,7 +47,7 @@ QUICKLOOK_UUID = "c0a5d1e2-35f1-4f6b-9d6c-0b7f3f1e9a41"
 """Identifier of the seed product's quicklook asset on the sample service (invented)."""
 TOKEN_LIFETIME = 600  # seconds, as CDSE's access tokens
 _UUID_NAMESPACE = uuid.UUID("6f1c1b0e-4f39-4c55-9d36-0c1d6b1e2a14")  # invented, fixed
-_TEMPLATE = json.loads((Path(__file__).parent / "templates/safe/cdse_stac.json").read_text())
+_TEMPLATE = json.loads((TEMPLATES / "cdse_stac.json").read_text(encoding="utf-8"))
 
 _SAFE_RECORDS = tuple(products_in(S2_L2A))
 """Every Sentinel-2 L2A product of the sample catalogue, of every date."""
@@ -160,16 +160,12 @@ def _authorised(request: web.Request) -> bool:
 
 
 def _filled(value: Any, values: Mapping[str, Any]) -> Any:
-    """A part of ``cdse_stac.json`` filled: a string that is only ``$name`` becomes the value
-    itself (a number, a list, None), any other string is a `string.Template`."""
+    """A part of ``cdse_stac.json`` with every string filled (`safe_metadata.fill`)."""
     if isinstance(value, dict):
         return {key: _filled(item, values) for key, item in value.items()}
     if isinstance(value, list):
         return [_filled(item, values) for item in value]
-    if isinstance(value, str):
-        alone = re.fullmatch(r"\$(\w+)", value)
-        return values[alone[1]] if alone else Template(value).substitute(values)
-    return value
+    return fill(value, values) if isinstance(value, str) else value
 
 
 def _item(entry: Entry, root: str) -> dict[str, Any]:

@@ -129,8 +129,8 @@ class SafeNames:
 def render(template: str, values: Values) -> bytes:
     """The XML document ``templates/safe/<template>`` filled with ``values``.
 
-    ``$name`` in a text or an attribute takes ``values[name]`` (`string.Template`); an
-    attribute that is only ``$name`` is left out when the value is None. An element with
+    ``$name`` in a text or an attribute takes ``values[name]`` (`fill`); an attribute that is
+    only ``$name`` is left out when the value is None. An element with
     ``repeat="rows"`` is written once per mapping in ``values["rows"]``, whose keys fill it and
     its children. The output is ElementTree's (two-space indent, UTF-8 declaration, the
     template's namespace prefixes), whatever the template's layout.
@@ -143,6 +143,13 @@ def render(template: str, values: Values) -> bytes:
     return ET.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
 
 
+def fill(text: str, values: Values) -> Any:
+    """``text`` filled: a text that is only ``$name`` is ``values[name]`` itself (of any type),
+    any other is a `string.Template`. Shared by the XML documents and the STAC catalogue."""
+    alone = re.fullmatch(r"\$(\w+)", text)
+    return values[alone[1]] if alone else Template(text).substitute(values)
+
+
 def _filled(element: ET.Element, values: Values) -> list[ET.Element]:
     """``element`` with its placeholders filled: one copy per row when it repeats."""
     repeat = element.get("repeat")
@@ -150,11 +157,11 @@ def _filled(element: ET.Element, values: Values) -> list[ET.Element]:
     for scope in [{**values, **row} for row in values[repeat]] if repeat else [values]:
         copy = ET.Element(element.tag)
         for key, template in element.attrib.items():
-            alone = re.fullmatch(r"\$(\w+)", template)
-            if key != "repeat" and not (alone and scope[alone[1]] is None):
-                copy.set(key, Template(template).substitute(scope))
+            value = fill(template, scope)
+            if key != "repeat" and value is not None:
+                copy.set(key, str(value))
         if element.text and element.text.strip():
-            copy.text = Template(element.text.strip()).substitute(scope)
+            copy.text = str(fill(element.text.strip(), scope))
         for child in element:
             copy.extend(_filled(child, scope))
         copies.append(copy)
