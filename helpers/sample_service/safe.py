@@ -1,36 +1,24 @@
 """The SAFE side of the sample service: a CDSE-style token, catalogue and authenticated download.
 
-Why this module exists: the seed compares EOPF Zarr with the way Sentinel-2 data were fetched
-before it: ask the Copernicus Data Space Ecosystem (CDSE) identity service for a token, find the
-product in the CDSE STAC catalogue, follow its ``PRODUCT`` asset to the download service and
-fetch the whole SAFE zip. The book measures both on every build, offline, so this module
-replays that flow on the local server with the same request shapes:
-
-- ``POST /auth/realms/CDSE/protocol/openid-connect/token``: an OpenID-Connect token endpoint
-  (Keycloak's error bodies); password grant for client ``cdse-public`` with the sample
-  credentials below; 401 with a JSON error otherwise.
-- ``/safe-stac/``: the legacy CDSE catalogue (https://catalogue.dataspace.copernicus.eu/stac/)
-  with collection ``SENTINEL-2`` and the product's ``<id>.SAFE`` item: `SAFE_CATALOGUE`, served
-  by the service's one STAC API (`stac_api`, `stac_routes`), with item search's parameters.
-- ``/safe-stac/odata/v1/Products(<uuid>)/$value``: the ``PRODUCT`` asset href; answers 302 to the
-  download location ``/odata/v1/Products(<uuid>)/$value``, which requires the bearer token
-  (401 otherwise) and streams the archive with its ``Content-Length``.
-
-This module keeps only what is SAFE-specific: the token, the catalogue's contents, the OData
-redirect and the download. The archive itself is built and cached by `safe_archive`. The
-catalogue's metadata is plausible (modelled on the legacy CDSE items), not captured.
+The seed fetched Sentinel-2 the pre-EOPF way: a token from the Copernicus Data Space Ecosystem
+(CDSE) identity service, the product's item in the CDSE STAC catalogue, its ``PRODUCT`` asset
+followed to the download service, the whole SAFE zip. This module replays that flow offline
+with the same request shapes (``settings.TOKEN_PATH``, ``/safe-stac/`` and its OData links,
+``/odata/v1/Products(<uuid>)/$value``); the catalogue (``templates/safe/cdse_stac.json``) is
+plausible, modelled on the legacy CDSE items, and the archive is built by `safe_archive`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
 import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +30,7 @@ from .catalog import S2_L2A, ProductRecord, footprint, products_in
 from .errors import not_found
 from .origin import request_origin
 from .safe_archive import TARGET_BYTES, SafeArchive, default_cache_dir, quicklook_jpeg
+from .safe_metadata import TEMPLATES, fill
 from .stac_api import Catalogue, Entry
 
 SAMPLE_USERNAME = settings.SAMPLE_USERNAME
@@ -56,49 +45,43 @@ PRODUCT_UUID = "74252cb9-3567-4a49-8892-40f3a80ac52e"
 """The seed product's CDSE identifier, as the seed's printed download URL shows it."""
 QUICKLOOK_UUID = "c0a5d1e2-35f1-4f6b-9d6c-0b7f3f1e9a41"
 """Identifier of the seed product's quicklook asset on the sample service (invented)."""
-DOWNLOAD_PATH = f"/odata/v1/Products({PRODUCT_UUID})/$value"
-_UUID_NAMESPACE = uuid.UUID("6f1c1b0e-4f39-4c55-9d36-0c1d6b1e2a14")  # invented, fixed
-
-
-def product_uuid(product_id: str) -> str:
-    """The CDSE identifier of a product's SAFE: the published one for the seed's product,
-    a fixed invented one (UUID 5 of the name) for every other."""
-    if product_id == PRODUCT_ID:
-        return PRODUCT_UUID
-    return str(uuid.uuid5(_UUID_NAMESPACE, product_id))
-
-
-def quicklook_uuid(product_id: str) -> str:
-    """The identifier of a product's quicklook asset (invented, fixed)."""
-    if product_id == PRODUCT_ID:
-        return QUICKLOOK_UUID
-    return str(uuid.uuid5(_UUID_NAMESPACE, f"quicklook:{product_id}"))
-
-
-def _by_uuid(value: str, make: Callable[[str], str]) -> ProductRecord | None:
-    return next((r for r in _SAFE_RECORDS if make(r.id) == value.lower()), None)
-
-
 TOKEN_LIFETIME = 600  # seconds, as CDSE's access tokens
-_LICENCE = "https://sentinel.esa.int/documents/247904/690755/Sentinel_Data_Legal_Notice"
+_UUID_NAMESPACE = uuid.UUID("6f1c1b0e-4f39-4c55-9d36-0c1d6b1e2a14")  # invented, fixed
+_TEMPLATE = json.loads((TEMPLATES / "cdse_stac.json").read_text(encoding="utf-8"))
 
 _SAFE_RECORDS = tuple(products_in(S2_L2A))
 """Every Sentinel-2 L2A product of the sample catalogue, of every date."""
 
-_PRODUCTS_VALUE = re.compile(r"^Products\(([0-9a-fA-F-]{36})\)/\$value$")
-_ASSETS_VALUE = re.compile(r"^Assets\(([0-9a-fA-F-]{36})\)/\$value$")
+
+def odata_uuid(kind: str, product_id: str) -> str:
+    """The OData identifier of a product's SAFE (``kind`` "Products") or quicklook ("Assets"):
+    the seed's published ones for its product, fixed invented ones (UUID 5) for every other."""
+    if product_id == PRODUCT_ID:
+        return PRODUCT_UUID if kind == "Products" else QUICKLOOK_UUID
+    name = product_id if kind == "Products" else f"quicklook:{product_id}"
+    return str(uuid.uuid5(_UUID_NAMESPACE, name))
+
+
+_ODATA_VALUE = re.compile(r"^(Products|Assets)\(([0-9a-fA-F-]{36})\)/\$value$")
+_BY_UUID = {(k, odata_uuid(k, r.id)): r for r in _SAFE_RECORDS for k in ("Products", "Assets")}
+
+
+def _odata_target(entity: str) -> tuple[str, str, ProductRecord] | None:
+    """Kind, lower-case identifier and product of an OData ``<Kind>(<uuid>)/$value`` path."""
+    match = _ODATA_VALUE.match(entity)
+    key = (match[1], match[2].lower()) if match else None
+    return (*key, _BY_UUID[key]) if key in _BY_UUID else None
 
 
 @dataclass
 class _State:
-    """Per-application state: issued tokens and the (lazily built) archive."""
+    """Per-application state: issued tokens and the (lazily built) archives."""
 
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
     archives: dict[str, SafeArchive] = field(default_factory=dict)  # by product id
     cache_dir: Path | None = None
     target_bytes: int | None = None
-    quicklooks: dict[str, bytes] = field(default_factory=dict)  # by product id
 
 
 STATE = web.AppKey("safe_state", _State)
@@ -118,17 +101,6 @@ def setup(
     odata = stac_routes.json_errors(catalogue_odata)
     app.router.add_get(f"{STAC_PREFIX}/odata/v1/{{entity:.*}}", odata)
     app.router.add_get("/odata/v1/{entity:.*}", stac_routes.json_errors(download))
-
-
-def _archive(app: web.Application, record: ProductRecord) -> SafeArchive:
-    state = app[STATE]
-    with state.lock:
-        archive = state.archives.get(record.id)
-        if archive is None:
-            archive = state.archives[record.id] = SafeArchive(
-                record, state.cache_dir or default_cache_dir(), state.target_bytes or TARGET_BYTES
-            )
-        return archive
 
 
 # --- token --------------------------------------------------------------------------------------
@@ -187,126 +159,38 @@ def _authorised(request: web.Request) -> bool:
 # --- STAC catalogue -----------------------------------------------------------------------------
 
 
-def _link(rel: str, href: str, media: str = "application/json") -> dict[str, str]:
-    return {"rel": rel, "type": media, "href": href}
-
-
-def _collections(root: str) -> list[dict[str, Any]]:
-    """The catalogue's one collection, with links on ``root``."""
-    return [
-        {
-            "type": "Collection",
-            "id": COLLECTION_ID,
-            "stac_version": "1.0.0",
-            "title": "Sentinel-2",
-            "description": "Sentinel-2 MSI products in SAFE format (sample replica: the "
-            "Level-2A products of the EOPF sample catalogue, of every date).",
-            "license": "proprietary",
-            "keywords": ["Sentinel-2", "MSI", "SAFE", "Copernicus"],
-            "providers": [
-                {"name": "ESA", "roles": ["producer"], "url": "https://www.esa.int"},
-                {
-                    "name": "Copernicus Data Space Ecosystem",
-                    "roles": ["host"],
-                    "url": "https://dataspace.copernicus.eu",
-                },
-            ],
-            "extent": {
-                "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
-                "temporal": {"interval": [["2015-06-27T10:25:31Z", None]]},
-            },
-            "links": [
-                _link("self", f"{root}/collections/{COLLECTION_ID}"),
-                _link("root", f"{root}/"),
-                _link("parent", f"{root}/"),
-                _link("items", f"{root}/collections/{COLLECTION_ID}/items", "application/geo+json"),
-                _link("license", _LICENCE, "application/pdf"),
-            ],
-        }
-    ]
+def _filled(value: Any, values: Mapping[str, Any]) -> Any:
+    """A part of ``cdse_stac.json`` with every string filled (`safe_metadata.fill`)."""
+    if isinstance(value, dict):
+        return {key: _filled(item, values) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_filled(item, values) for item in value]
+    return fill(value, values) if isinstance(value, str) else value
 
 
 def _item(entry: Entry, root: str) -> dict[str, Any]:
     """The SAFE item as the legacy CDSE catalogue served it, with links on ``root``."""
     record = entry.record
     bbox, geometry = footprint(record)
-    collection_href = f"{root}/collections/{COLLECTION_ID}"
-    day = record.start_datetime[:10].replace("-", "/")
-    item_id = entry.id
-    return {
-        "type": "Feature",
-        "stac_version": "1.0.0",
-        "stac_extensions": [
-            "https://stac-extensions.github.io/eo/v1.0.0/schema.json",
-            "https://stac-extensions.github.io/sat/v1.0.0/schema.json",
-            "https://stac-extensions.github.io/alternate-assets/v1.1.0/schema.json",
-        ],
-        "id": item_id,
-        "collection": COLLECTION_ID,
+    values = {
+        **vars(record),  # start_datetime, platform, mgrs_tile, cloud_cover, orbits
+        "root": root,
+        "collection_id": COLLECTION_ID,
+        "item_id": entry.id,
         "bbox": bbox,
         "geometry": geometry,
-        "properties": {
-            "datetime": record.start_datetime,
-            "start_datetime": record.start_datetime,
-            "end_datetime": record.end_datetime,
-            "productType": "S2MSI2A",
-            "processingLevel": "S2MSI2A",
-            "processorVersion": "05.11",
-            "platform": record.platform,
-            "constellation": "sentinel-2",
-            "instruments": ["msi"],
-            "tileId": record.mgrs_tile,
-            "eo:cloud_cover": record.cloud_cover,
-            "sat:relative_orbit": record.relative_orbit,
-            "sat:absolute_orbit": record.absolute_orbit,
-            "sat:orbit_state": "descending",
-        },
-        "links": [
-            _link("self", f"{collection_href}/items/{item_id}", "application/geo+json"),
-            _link("parent", collection_href),
-            _link("collection", collection_href),
-            _link("root", f"{root}/"),
-        ],
-        "assets": {
-            "QUICKLOOK": {
-                "href": f"{root}/odata/v1/Assets({quicklook_uuid(record.id)})/$value",
-                "type": "image/jpeg",
-                "title": "QUICKLOOK",
-                "roles": ["thumbnail"],
-            },
-            "PRODUCT": {
-                "href": f"{root}/odata/v1/Products({product_uuid(record.id)})/$value",
-                "type": "application/octet-stream",
-                "title": "Product",
-                "roles": ["data", "metadata", "archive"],
-                "alternate": {
-                    "s3": {
-                        "href": f"/eodata/Sentinel-2/MSI/L2A/{day}/{item_id}",
-                        "storage:platform": "CREODIAS",
-                    }
-                },
-            },
-        },
+        "day": record.start_datetime[:10].replace("-", "/"),
+        "product_uuid": odata_uuid("Products", record.id),
+        "quicklook_uuid": odata_uuid("Assets", record.id),
     }
+    return _filled(_TEMPLATE["item"], values)
 
 
 SAFE_CATALOGUE = Catalogue(
-    landing={
-        "id": "cdse-stac-sample",
-        "title": "Copernicus Data Space Ecosystem STAC (sample replica)",
-        "description": "A local replica of the CDSE STAC catalogue holding the SAFE products "
-        "of the sample catalogue (CDSE keeps its whole archive). Pixel values are synthetic.",
-        "stac_version": "1.0.0",
-        "conformsTo": [
-            "https://api.stacspec.org/v1.0.0/core",
-            "https://api.stacspec.org/v1.0.0/collections",
-            "https://api.stacspec.org/v1.0.0/ogcapi-features",
-            "https://api.stacspec.org/v1.0.0/item-search",
-            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-        ],
-    },
-    collections=_collections,
+    landing=_TEMPLATE["landing"],
+    collections=lambda root: [
+        _filled(_TEMPLATE["collection"], {"root": root, "collection_id": COLLECTION_ID})
+    ],
     entries=tuple(Entry(f"{r.id}.SAFE", COLLECTION_ID, r) for r in _SAFE_RECORDS),
     build_item=_item,
 )
@@ -318,25 +202,27 @@ of the sample catalogue (CDSE's archive does not roll: products of every date st
 
 
 async def catalogue_odata(request: web.Request) -> web.StreamResponse:
-    """The catalogue's OData links: ``Products(...)/$value`` redirects to the download service."""
+    """The catalogue's OData links: ``Products(...)/$value`` redirects to the download service,
+    ``Assets(...)/$value`` is the quicklook."""
     entity = request.match_info["entity"]
-    product = _PRODUCTS_VALUE.match(entity)
-    if product and _by_uuid(product.group(1), product_uuid) is not None:
-        uuid_text = product.group(1).lower()
+    target = _odata_target(entity)
+    if target is None:
+        raise not_found(f"No product or asset at {entity}.")
+    kind, uuid_text, record = target
+    if kind == "Products":
         raise web.HTTPFound(f"{request_origin(request)}/odata/v1/Products({uuid_text})/$value")
-    quicklook = _ASSETS_VALUE.match(entity)
-    record = _by_uuid(quicklook.group(1), quicklook_uuid) if quicklook else None
-    if record is not None:
-        return web.Response(body=await _quicklook(request.app, record), content_type="image/jpeg")
-    raise not_found(f"No product or asset at {entity}.")
+    body = await asyncio.get_running_loop().run_in_executor(None, quicklook_jpeg, record)
+    return web.Response(body=body, content_type="image/jpeg")
 
 
-async def _quicklook(app: web.Application, record: ProductRecord) -> bytes:
+def _archive(app: web.Application, record: ProductRecord) -> SafeArchive:
     state = app[STATE]
-    if record.id not in state.quicklooks:
-        loop = asyncio.get_running_loop()
-        state.quicklooks[record.id] = await loop.run_in_executor(None, quicklook_jpeg, record)
-    return state.quicklooks[record.id]
+    with state.lock:
+        if record.id not in state.archives:
+            state.archives[record.id] = SafeArchive(
+                record, state.cache_dir or default_cache_dir(), state.target_bytes or TARGET_BYTES
+            )
+        return state.archives[record.id]
 
 
 async def download(request: web.Request) -> web.StreamResponse:
@@ -348,9 +234,8 @@ async def download(request: web.Request) -> web.StreamResponse:
     applied here, block by block: the body is streamed, so the middleware cannot cut it.
     """
     entity = request.match_info["entity"]
-    product = _PRODUCTS_VALUE.match(entity)
-    record = _by_uuid(product.group(1), product_uuid) if product else None
-    if record is None:
+    target = _odata_target(entity)
+    if target is None or target[0] != "Products":
         raise not_found(f"No product at {entity}.")
     if not _authorised(request):
         return web.json_response(
@@ -362,7 +247,7 @@ async def download(request: web.Request) -> web.StreamResponse:
             status=401,
             headers={"WWW-Authenticate": "Bearer"},
         )
-    archive = _archive(request.app, record)
+    archive = _archive(request.app, target[2])
     loop = asyncio.get_running_loop()
     stored = await loop.run_in_executor(None, archive.ensure)
     etag = archive_etag(archive)
@@ -385,11 +270,10 @@ async def download(request: web.Request) -> web.StreamResponse:
     if request.method == "HEAD":
         return response
     plan = faults.stream_plan(request)
-    sending = plan.bytes_to_send(stop - start)
+    remaining = sending = plan.bytes_to_send(stop - start)
     # The payload is streamed from its offset in the cache entry, a megabyte at a time.
     with stored.path.open("rb") as handle:
         handle.seek(stored.offset + start)
-        remaining = sending
         while remaining:
             block = await loop.run_in_executor(None, handle.read, min(1 << 20, remaining))
             if not block:

@@ -1,28 +1,23 @@
 """The SAFE zip archive of the sample service: built once, cached on disk with a digest, verified.
 
-Why this module exists: the book's comparison of SAFE with EOPF Zarr is only honest if the SAFE
-side downloads what a reader of the real service downloads: a zip of about 170 MB (the seed's
-published figure for this product) laid out as a real Sentinel-2 L2A SAFE, of which the reader
-uses one small JPEG 2000 file. Generating it takes seconds, so it is built once and kept in the
-service's integrity-checked cache (`cache.VerifiedCache`, the format the chunks use); a cached
-archive that fails its check is logged and rebuilt.
+The book's comparison of SAFE with EOPF Zarr is only honest if the SAFE side downloads what a
+reader of the real service downloads: a zip of about 170 MB laid out as a real Sentinel-2 L2A
+SAFE, of which the reader uses one small JPEG 2000 file. It is built once (seconds) into the
+service's integrity-checked cache (`cache.VerifiedCache`); a damaged entry is logged and rebuilt.
 
-What is real and what is filler:
+- Member list, locations, MIME types and sizes: the manifest of a real L2A product
+  (``templates/safe/l2a_data_objects.json``, source named there). It covers its whole tile; the
+  seed's product covers part of its tile, so the image members are scaled by one coverage
+  fraction, solved so that the archive comes to ``target_bytes``.
+- The TCI 60 m member is a lossless JPEG 2000 of the synthetic scene the Zarr quicklook serves
+  (``scenes.quicklook_tci``), so both paths show the same picture; the preview (``PVI``) and the
+  distribution quicklook (``-ql.jpg``) are images of it too. The XML documents are templates
+  filled for this product (`safe_metadata`).
+- Every other member (other bands, masks, auxiliary GRIB files) is incompressible filler of its
+  size: nobody reads them, but they cost their real bytes on the wire.
 
-- The member list, file locations, MIME types and sizes come from the manifest of a real L2A
-  product (``templates/safe/l2a_data_objects.json``, source named there). That product covers
-  its whole tile (about 1 GB); the seed's product covers part of its tile, so the image members
-  are scaled by one coverage fraction chosen so that the whole archive comes to
-  ``target_bytes``.
-- The TCI 60 m member is a real, lossless JPEG 2000 of the same synthetic scene the Zarr
-  quicklook serves (``scenes.quicklook_tci(record, 60)``), so both paths show the same picture.
-  The preview (``PVI``) and the distribution quicklook (``-ql.jpg``) are real images of it too.
-- The XML documents are templates filled for this product (``safe_metadata``).
-- Every other member (the other bands, masks, auxiliary GRIB files) is incompressible filler of
-  its size: nobody reads them, but they cost their real bytes on the wire.
-
-JPEG 2000 and JPEG members are stored (they are compressed already); text members are deflated.
-The manifest lists every data object with its size and SHA3-256 checksum, as real ones do.
+JPEG 2000 and JPEG members are stored (they are compressed already), text members deflated; the
+manifest lists every data object with its size and SHA3-256 checksum, as real ones do.
 """
 
 from __future__ import annotations
@@ -34,16 +29,15 @@ import json
 import logging
 import zipfile
 import zlib
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import PIL
 from PIL import Image
 
-from . import safe_documents as docs
 from . import safe_metadata as meta
 from .cache import StoredFile, VerifiedCache, content_digest
 from .catalog import ProductRecord
@@ -55,57 +49,29 @@ LOG = logging.getLogger("helpers.sample_service")
 TARGET_BYTES = 170_000_000
 """The archive size the seed published for this product: 170 MB (its progress bar printed 170
 dots of 1 MB chunks)."""
-
-
-@functools.cache
-def content_version() -> str:
-    """A digest of everything that decides the archive's bytes.
-
-    The code and data the archive is made from (this module, the XML generator, the catalogue,
-    the synthetic scenes: the TCI member must stay identical to the Zarr quicklook), and the
-    versions of numpy (filler) and Pillow (JPEG 2000 encoder). An archive cached under another
-    version is rebuilt, as chunks are. Computed once per process: it describes the code this
-    process runs.
-    """
-    return content_digest(
-        (
-            "safe_archive.py",
-            "safe_metadata.py",
-            "safe_documents.py",
-            "safe_names.py",
-            "catalog.py",
-            "solar.py",
-            "timefmt.py",
-        ),
-        ("scenes/*.py", "templates/safe/*", "templates/catalogue/*.json"),
-        f"numpy {np.__version__} pillow {PIL.__version__}",
-    )
-
-
 TCI_60M = "IMG_DATA_Band_TCI_60m_Tile1_Data"
 """The manifest ID of the member the seed reads: the 60 m true-colour image."""
 
 _ZIP_TIME = (2025, 6, 5, 12, 54, 16)  # the product's generation time
 _PREVIEW_SIZE = 343  # pixels: the PVI of a real L2A tile is 343 x 343
+_SCALED = ("image", "mask_coverage")  # the kinds of member whose size follows the coverage
 
 
-@dataclass(frozen=True)
-class Member:
-    """One file of the archive, relative to the ``<product>.SAFE/`` directory."""
-
-    path: str
-    size: int
-    data_object_id: str | None
-    """The manifest's ``dataObject`` ID, or None for files the manifest does not list (the
-    manifest itself and the distribution quicklook, as in archives served by CDSE)."""
-    mime: str = "application/octet-stream"
-
-
-def _data_objects() -> list[dict]:
-    text = resources.files("helpers.sample_service").joinpath(
-        "templates/safe/l2a_data_objects.json"
+@functools.cache
+def content_version() -> str:
+    """A digest of everything that decides the archive's bytes: the code and data it is made
+    from (the TCI member must stay identical to the Zarr quicklook, so the scenes too) and the
+    versions of numpy (filler) and Pillow (JPEG 2000 encoder). Computed once per process."""
+    return content_digest(
+        ("safe_archive.py", "safe_metadata.py", "catalog.py", "solar.py", "timefmt.py"),
+        ("scenes/*.py", "templates/safe/*", "templates/catalogue/*.json"),
+        f"numpy {np.__version__} pillow {PIL.__version__}",
     )
-    return json.loads(text.read_text(encoding="utf-8"))["data_objects"]
+
+
+def _data_objects() -> list[dict[str, Any]]:
+    text = (meta.TEMPLATES / "l2a_data_objects.json").read_text(encoding="utf-8")
+    return json.loads(text)["data_objects"]
 
 
 def _filler(path: str, size: int) -> bytes:
@@ -120,42 +86,42 @@ def _deflated_size(data: bytes) -> int:
     return len(compressor.compress(data) + compressor.flush())
 
 
+def _image(pixels: np.ndarray, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, **options)
+    return buffer.getvalue()
+
+
 def _jp2(pixels: np.ndarray) -> bytes:
     """A lossless JPEG 2000 (JP2 container) of an (rows, cols, 3) uint8 image, as S2 TCIs are."""
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="JPEG2000", no_jp2=False, irreversible=False)
-    return buffer.getvalue()
+    return _image(pixels, format="JPEG2000", no_jp2=False, irreversible=False)
 
 
 def _jpeg(pixels: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="JPEG", quality=85)
-    return buffer.getvalue()
+    return _image(pixels, format="JPEG", quality=85)
 
 
-def _preview(tci: np.ndarray) -> np.ndarray:
-    image = Image.fromarray(tci).resize((_PREVIEW_SIZE, _PREVIEW_SIZE), Image.Resampling.BOX)
-    return np.asarray(image)
+def _tci_60m_and_preview(record: ProductRecord) -> tuple[np.ndarray, np.ndarray]:
+    """The 60 m true-colour image, (1830, 1830, 3) uint8 (the Zarr quicklook's pixels), and
+    its preview."""
+    tci = np.ascontiguousarray(np.moveaxis(quicklook_tci(record, 60), 0, -1))
+    preview = Image.fromarray(tci).resize((_PREVIEW_SIZE, _PREVIEW_SIZE), Image.Resampling.BOX)
+    return tci, np.asarray(preview)
 
 
-def _tci_60m(record: ProductRecord) -> np.ndarray:
-    """The 60 m true-colour image, (1830, 1830, 3) uint8: the Zarr quicklook's pixels."""
-    return np.ascontiguousarray(np.moveaxis(quicklook_tci(record, 60), 0, -1))
-
-
+@functools.cache
 def quicklook_jpeg(record: ProductRecord) -> bytes:
-    """The distribution quicklook (``<product>-ql.jpg``, also the catalogue's QUICKLOOK asset)."""
-    return _jpeg(_preview(_tci_60m(record)))
+    """The distribution quicklook (``<product>-ql.jpg``, also the catalogue's QUICKLOOK asset),
+    kept once made: the catalogue serves it on every request for the asset."""
+    return _jpeg(_tci_60m_and_preview(record)[1])
 
 
 class SafeArchive:
     """The sample SAFE archive of one Sentinel-2 L2A product, cached under ``cache_dir``.
 
     ``ensure()`` returns the verified archive (a `cache.StoredFile`), building it first when
-    needed. It is an entry of the service's one cache format (`cache.VerifiedCache`): builds are
-    serialised within a process; across processes each build writes a private temporary file
-    and renames it into place, and since builds are deterministic a concurrent rebuild yields
-    the same bytes.
+    needed, as an entry of the service's one cache format (`cache.VerifiedCache`); builds are
+    deterministic, so a concurrent rebuild in another process yields the same bytes.
     """
 
     def __init__(
@@ -177,56 +143,45 @@ class SafeArchive:
         """The cache key: what the archive is and which generator and size made it."""
         return f"safe-archive/{content_version()}/{self.target_bytes}/{self.filename}"
 
-    # --- the real images ----------------------------------------------------------------------
-
-    @cached_property
-    def tci_60m(self) -> np.ndarray:
-        """The 60 m true-colour image, (1830, 1830, 3) uint8: the Zarr quicklook's pixels."""
-        return _tci_60m(self.record)
-
-    # --- contents -----------------------------------------------------------------------------
+    def _objects(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every data object of the manifest, with its path for this product."""
+        return [(self.names.expand(o["href"])[2:], o) for o in _data_objects()]
 
     def _rendered(self) -> dict[str, bytes]:
         """Every member whose bytes are generated (not filler), except the manifest."""
-        names = self.names
-        objects = _data_objects()
-        image_files = [names.expand(o["href"])[2:] for o in objects if o["container"] == "img"]
+        record, names, objects = self.record, self.names, self._objects()
+        tci, preview = _tci_60m_and_preview(record)
+        image_files = [path for path, o in objects if o["container"] == "img"]
         mask_files = [
-            names.expand(o["href"])[2:]
-            for o in objects
+            path
+            for path, o in objects
             if o["container"] == "tile_qi" and o["href"].endswith(".jp2") and "PVI" not in o["href"]
         ]
-        nodata = 100.0 * float(np.mean(np.all(self.tci_60m == 0, axis=-1)))
-        preview = _preview(self.tci_60m)
-        rendered: dict[str, bytes] = {}
-        for obj in objects:
-            path = names.expand(obj["href"])[2:]
-            kind = obj["kind"]
-            if kind == "product_metadata":
-                data = meta.product_metadata(self.record, names, image_files, nodata)
-            elif kind == "inspire":
-                data = docs.inspire(self.record, names)
-            elif kind == "html":
-                data = docs.html_index(names)
-            elif kind == "html_xsl":
-                data = docs.html_stylesheet()
-            elif kind == "datastrip_metadata":
-                data = docs.datastrip_metadata(names, obj["template_size"])
-            elif kind == "tile_metadata":
-                data = meta.tile_metadata(self.record, names, mask_files, nodata)
-            elif kind == "qi_report":
-                report = path.rsplit("/", 1)[-1].removesuffix(".xml")
-                scope = names.datastrip if obj["container"] == "datastrip_qi" else names.granule
-                data = docs.qi_report(names, report, scope)
-            elif kind == "tci60":
-                data = _jp2(self.tci_60m)
-            elif kind == "preview":
-                data = _jp2(preview)
-            else:
-                continue
-            rendered[path] = data
+        nodata = 100.0 * float(np.mean(np.all(tci == 0, axis=-1)))
+        makers: dict[str, Callable[[str, dict[str, Any]], bytes]] = {
+            "product_metadata": lambda *_: meta.product_metadata(
+                record, names, image_files, nodata
+            ),
+            "inspire": lambda *_: meta.inspire(record, names),
+            "html": lambda *_: meta.html_index(names),
+            "html_xsl": lambda *_: meta.render("UserProduct_index.xsl", {}),
+            "datastrip_metadata": lambda _, o: meta.datastrip_metadata(names, o["template_size"]),
+            "tile_metadata": lambda *_: meta.tile_metadata(record, names, mask_files, nodata),
+            "qi_report": lambda path, o: meta.qi_report(
+                names,
+                path.rsplit("/", 1)[-1].removesuffix(".xml"),
+                names.datastrip if o["container"] == "datastrip_qi" else names.granule,
+            ),
+            "tci60": lambda *_: _jp2(tci),
+            "preview": lambda *_: _jp2(preview),
+        }
+        rendered = {path: makers[o["kind"]](path, o) for path, o in objects if o["kind"] in makers}
         rendered[f"{names.product}-ql.jpg"] = _jpeg(preview)
         return rendered
+
+    @cached_property
+    def _rendered_cache(self) -> dict[str, bytes]:
+        return self._rendered()
 
     @staticmethod
     def _compressed(path: str) -> bool:
@@ -237,60 +192,34 @@ class SafeArchive:
         name = len(f"{self.names.safe}/{path}".encode())
         return 30 + name + 46 + name
 
-    def members(self, rendered: dict[str, bytes] | None = None) -> list[Member]:
-        """Every member but the manifest, with its size: manifest order, then the quicklook.
-
-        The coverage fraction applied to the image members is solved so that the zip comes to
-        ``target_bytes`` (never below a thousandth of the template, for tiny test archives).
-        """
-        if rendered is None:
-            rendered = self._rendered_cache
-        names = self.names
-        objects = _data_objects()
-        scaled = [o for o in objects if o["kind"] in ("image", "mask_coverage")]
-        fixed_zip = 22  # end-of-central-directory record
-        for obj in objects:
-            path = names.expand(obj["href"])[2:]
-            fixed_zip += self._entry_overhead(path)
+    def _coverage_fraction(self, rendered: dict[str, bytes]) -> float:
+        """The fraction of their template size the coverage-dependent members get, solved so
+        that the zip comes to ``target_bytes`` (at least a thousandth, for tiny test archives)."""
+        # The fixed bytes: the end-of-central-directory record and the manifest (written last,
+        # once the checksums are known: about 70 kB of XML for 86 data objects, deflated to
+        # about 10 kB), then every member that is not scaled.
+        fixed, scalable = 22 + self._entry_overhead("manifest.safe") + 10_000, 0
+        for path, obj in self._members():
+            fixed += self._entry_overhead(path)
             if path in rendered:
                 data = rendered[path]
-                fixed_zip += _deflated_size(data) if self._compressed(path) else len(data)
-            elif obj not in scaled:
-                fixed_zip += obj["template_size"]
-        for extra in (f"{names.product}-ql.jpg",):
-            fixed_zip += self._entry_overhead(extra) + len(rendered[extra])
-        # The manifest itself (written last, once the checksums are known): about 70 kB of XML
-        # for 86 data objects, which deflate to about 10 kB.
-        fixed_zip += self._entry_overhead("manifest.safe") + 10_000
-        scalable = sum(o["template_size"] for o in scaled)
-        fraction = max((self.target_bytes - fixed_zip) / scalable, 0.001)
-
-        members: list[Member] = []
-        for obj in objects:
-            path = names.expand(obj["href"])[2:]
-            if path in rendered:
-                size = len(rendered[path])
-            elif obj in scaled:
-                size = max(1, round(obj["template_size"] * fraction))
+                fixed += _deflated_size(data) if self._compressed(path) else len(data)
+            elif obj["kind"] in _SCALED:
+                scalable += obj["template_size"]
             else:
-                size = obj["template_size"]
-            members.append(Member(path, size, obj["id"], obj["mime"]))
-        quicklook = f"{names.product}-ql.jpg"
-        members.append(Member(quicklook, len(rendered[quicklook]), None, "image/jpeg"))
-        return members
+                fixed += obj["template_size"]
+        return max((self.target_bytes - fixed) / scalable, 0.001)
 
-    @cached_property
-    def _rendered_cache(self) -> dict[str, bytes]:
-        return self._rendered()
-
-    # --- build ----------------------------------------------------------------------------------
+    def _members(self) -> list[tuple[str, dict[str, Any] | None]]:
+        """Every member but the manifest: the data objects in manifest order, then the
+        distribution quicklook, which the manifest does not list (as in archives of CDSE)."""
+        return [*self._objects(), (f"{self.names.product}-ql.jpg", None)]
 
     def _write(self, target: Path) -> None:
         """Write the archive to ``target``: members in manifest order, the manifest last."""
         rendered = self._rendered_cache
-        members = self.members(rendered)
-        objects = {o["id"]: o for o in _data_objects()}
-        entries: list[meta.DataObjectEntry] = []
+        fraction = self._coverage_fraction(rendered)
+        entries: list[dict[str, Any]] = []
         with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
 
             def add(path: str, data: bytes) -> None:
@@ -301,41 +230,32 @@ class SafeArchive:
                 info.external_attr = 0o644 << 16
                 archive.writestr(info, data)
 
-            for member in members:
-                data = rendered.get(member.path)
-                if data is None:
-                    data = _filler(member.path, member.size)
-                add(member.path, data)
-                if member.data_object_id is not None:
-                    obj = objects[member.data_object_id]
+            for path, obj in self._members():
+                if path in rendered:
+                    data = rendered[path]
+                elif obj["kind"] in _SCALED:
+                    data = _filler(path, max(1, round(obj["template_size"] * fraction)))
+                else:
+                    data = _filler(path, obj["template_size"])
+                add(path, data)
+                if obj is not None:
+                    checksum = hashlib.sha3_256(data).hexdigest()
                     entries.append(
-                        meta.DataObjectEntry(
-                            id=obj["id"],
-                            href=f"./{member.path}",
-                            mime=obj["mime"],
-                            size=len(data),
-                            sha3_256=hashlib.sha3_256(data).hexdigest(),
-                            container=obj["container"],
-                            unit=obj["unit"],
-                            unit_type=obj["unit_type"],
-                            text_info=obj["text_info"],
-                        )
+                        {**obj, "href": f"./{path}", "size": len(data), "sha3_256": checksum}
                     )
             add("manifest.safe", meta.manifest(self.record, self.names, entries))
 
     def ensure(self) -> StoredFile:
         """The verified cached archive, built first when missing, damaged or out of date."""
-        stored = self._cache.get_or_create_file(
+        return self._cache.get_or_create_file(
             self.slot, self.key, self._build, "sample SAFE archive"
         )
-        return stored
 
     def _build(self, target: Path) -> None:
         self._write(target)
         LOG.info("Built the sample SAFE archive %s (%d bytes)", target, target.stat().st_size)
         # The rendered members (about 20 MB) are not needed once the archive is on disk.
-        for name in ("_rendered_cache", "tci_60m"):
-            self.__dict__.pop(name, None)
+        self.__dict__.pop("_rendered_cache", None)
 
 
 def default_cache_dir() -> Path:

@@ -1,5 +1,5 @@
-"""The SAFE replica's documents as filled templates (`safe_names.render`, `safe_metadata`,
-`safe_documents`): every value lands where the template puts it, repeats follow the rows."""
+"""The SAFE replica's documents as filled templates (`safe_metadata`): every value lands where
+the template puts it, repeats follow the rows."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from helpers.sample_service import safe_documents, safe_metadata
+from helpers.sample_service import safe_metadata
 from helpers.sample_service.catalog import get_product
 from helpers.sample_service.safe_archive import _data_objects
 from helpers.sample_service.solar import tile_sun_angles
@@ -17,20 +17,10 @@ NAMES = safe_metadata.SafeNames.from_record(RECORD)
 XFDU = "{urn:ccsds:schema:xfdu:1}"
 
 
-def _entries() -> list[safe_metadata.DataObjectEntry]:
+def _entries() -> list[dict]:
     return [
-        safe_metadata.DataObjectEntry(
-            id=o["id"],
-            href=NAMES.expand(o["href"]),
-            mime=o["mime"],
-            size=o["template_size"],
-            sha3_256=f"{index:064x}",
-            container=o["container"],
-            unit=o["unit"],
-            unit_type=o["unit_type"],
-            text_info=o["text_info"],
-        )
-        for index, o in enumerate(_data_objects())
+        {**o, "href": NAMES.expand(o["href"]), "size": o["template_size"], "sha3_256": f"{i:064x}"}
+        for i, o in enumerate(_data_objects())
     ]
 
 
@@ -38,15 +28,15 @@ def test_manifest_points_at_every_data_object_once_from_its_container() -> None:
     entries = _entries()
     root = ET.fromstring(safe_metadata.manifest(RECORD, NAMES, entries))
     pointers = root.findall(".//informationPackageMap//dataObjectPointer")
-    assert [p.get("dataObjectID") for p in pointers] == [e.id for e in entries]
+    assert [p.get("dataObjectID") for p in pointers] == [e["id"] for e in entries]
     units = {u.get("ID"): u for u in root.iter(f"{XFDU}contentUnit")}
     for entry in entries:
-        unit = units[entry.unit]
-        assert unit.get("unitType") == entry.unit_type
-        assert unit.get("textInfo") == entry.text_info  # absent (None) where the entry has none
+        unit = units[entry["unit"]]
+        assert unit.get("unitType") == entry["unit_type"]
+        assert unit.get("textInfo") == entry["text_info"]  # absent (None) where the entry has none
     assert units["IMG_Data_Tile1"].find(f"{XFDU}contentUnit/dataObjectPointer") is not None
     objects = root.findall("dataObjectSection/dataObject")
-    assert [o.find("byteStream/checksum").text for o in objects] == [e.sha3_256 for e in entries]
+    assert [o.find("byteStream/checksum").text for o in objects] == [e["sha3_256"] for e in entries]
     assert root.find(".//{http://www.esa.int/safe/sentinel/1.1}number").text == "2A"
 
 
@@ -63,9 +53,9 @@ def test_tile_metadata_writes_one_values_line_per_grid_row() -> None:
 
 
 def test_qi_report_lists_its_checks_and_the_html_names_the_product() -> None:
-    root = ET.fromstring(safe_documents.qi_report(NAMES, "GENERAL_QUALITY", NAMES.granule))
+    root = ET.fromstring(safe_metadata.qi_report(NAMES, "GENERAL_QUALITY", NAMES.granule))
     checks = [i.get("id") for i in root.iter("inspection")]
     assert checks == ["Data_Completeness", "Lost_Packets", "Corrupted_Packets"]
     assert root.find(".//parentID").text == NAMES.granule
-    page = safe_documents.html_index(NAMES).decode()
+    page = safe_metadata.html_index(NAMES).decode()
     assert f"<title>{NAMES.product}</title>" in page and "$" not in page

@@ -1,6 +1,6 @@
 <?xml version="1.0" encoding="UTF-8"?>
 <!-- HTML/UserProduct_index.xsl: renders the product metadata's identity as HTML (written as is
-     by safe_names.render). -->
+     by safe_metadata.render). -->
 <xsl:stylesheet xmlns:xsl="http://www.w3.org/1999/XSL/Transform" version="1.0">
   <xsl:template match="/">
     <html>
