@@ -91,8 +91,8 @@ def _refuse_unknown(given: Iterable[str], allowed: Collection[str], where: str) 
         )
 
 
-def _split_list(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+def _split_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def _string_list(value: Any, name: str) -> tuple[str, ...]:
@@ -101,25 +101,16 @@ def _string_list(value: Any, name: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _parse_json(text: str, name: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise bad_request(f"{name} must be valid JSON.") from None
+def _from_text(convert: Callable[[str], Any], message: str) -> Callable[[str], Any]:
+    """``convert`` applied to a query-string value; a ValueError is a 400 saying ``message``."""
 
+    def parse(text: str) -> Any:
+        try:
+            return convert(text)
+        except ValueError:
+            raise bad_request(message) from None
 
-def _parse_numbers(text: str) -> list[float]:
-    try:
-        return [float(part) for part in text.split(",")]
-    except ValueError:
-        raise bad_request("bbox must be 4 or 6 comma-separated numbers.") from None
-
-
-def _limit_from_text(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise bad_request("limit must be a positive integer.") from None
+    return parse
 
 
 def _parse_limit(value: Any) -> int:
@@ -398,7 +389,7 @@ def _parse_filter(lang: str, value: Any) -> dict[str, Any]:
             raise bad_request(f"filter is not valid CQL2 text: {one_line(error)}") from None
     elif lang == "cql2-json":
         if isinstance(value, str):
-            value = _parse_json(value, "filter")
+            value = _from_text(json.loads, "filter must be valid JSON.")(value)
     else:
         raise bad_request(f"filter-lang '{lang}' is not supported; use cql2-text or cql2-json.")
     if not isinstance(value, dict):
@@ -503,11 +494,14 @@ _PARSERS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 }
 _FROM_TEXT: dict[str, Callable[[str], Any]] = {
     # parameter: its query-string form turned into its POST form (the others are strings there)
-    "collections": lambda text: list(_split_list(text)),
-    "ids": lambda text: list(_split_list(text)),
-    "bbox": _parse_numbers,
-    "intersects": lambda text: _parse_json(text, "intersects"),
-    "limit": _limit_from_text,
-    "query": lambda text: _parse_json(text, "query"),
+    "collections": _split_list,
+    "ids": _split_list,
+    "bbox": _from_text(
+        lambda text: [float(part) for part in text.split(",")],
+        "bbox must be 4 or 6 comma-separated numbers.",
+    ),
+    "intersects": _from_text(json.loads, "intersects must be valid JSON."),
+    "limit": _from_text(int, "limit must be a positive integer."),
+    "query": _from_text(json.loads, "query must be valid JSON."),
     "sortby": _sortby_from_text,
 }

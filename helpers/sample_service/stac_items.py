@@ -41,6 +41,14 @@ def _stac_template(name: str) -> dict[str, Any]:
         return json.load(f)
 
 
+def api_links(name: str, **values: str) -> list[dict[str, Any]]:
+    """The links ``name`` of templates/stac/links.json, ``{root}``, ``{collection}``... filled."""
+    return [
+        {key: text.format(**values) for key, text in link.items()}
+        for link in _stac_template("links.json")[name]
+    ]
+
+
 def collection_ids(date: str | None = None) -> list[str]:
     """The collections of the API, in the order of the live landing page's child links.
 
@@ -88,25 +96,11 @@ def build_collections(base_url: str, date: str | None = None) -> list[dict[str, 
 
 
 def _collection(spec: dict[str, Any], base_url: str) -> dict[str, Any]:
-    root = base_url.rstrip("/")
-    self_href = f"{root}/collections/{spec['id']}"
-    links = [
-        {"rel": "items", "type": "application/geo+json", "href": f"{self_href}/items"},
-        {"rel": "parent", "type": "application/json", "href": f"{root}/"},
-        {"rel": "root", "type": "application/json", "href": f"{root}/"},
-        {"rel": "self", "type": "application/json", "href": self_href},
-        dict(_stac_template("collections.json")["license"]),
-    ]
+    where = {"root": base_url.rstrip("/"), "collection": spec["id"]}
+    links = [*api_links("collection", **where), dict(_stac_template("collections.json")["license"])]
     if "sci:doi" in spec:
         links.append({"rel": "cite-as", "href": f"https://doi.org/{spec['sci:doi']}"})
-    links.append(
-        {
-            "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-            "type": "application/schema+json",
-            "title": "Queryables",
-            "href": f"{self_href}/queryables",
-        }
-    )
+    links += api_links("collection_queryables", **where)
     return {
         "id": spec["id"],
         "type": "Collection",
@@ -135,17 +129,7 @@ def build_item(record: ProductRecord, base_url: str) -> dict[str, Any]:
     """The STAC Item of ``record`` as the live API serves it, with hrefs on ``base_url``."""
     root = base_url.rstrip("/")
     bbox, geometry = footprint(record)
-    collection_href = f"{root}/collections/{record.collection}"
-    links = [
-        {"rel": "collection", "type": "application/json", "href": collection_href},
-        {"rel": "parent", "type": "application/json", "href": collection_href},
-        {"rel": "root", "type": "application/json", "href": f"{root}/"},
-        {
-            "rel": "self",
-            "type": "application/geo+json",
-            "href": f"{collection_href}/items/{record.id}",
-        },
-    ]
+    links = api_links("item", root=root, collection=record.collection, item=record.id)
     if record.collection == S2_L2A:
         links.append({"rel": "cite-as", "href": "https://doi.org/10.5270/S2_-znk9xsj"})
     links.append(dict(_stac_template("collections.json")["license"]))
