@@ -7,6 +7,7 @@ string or a JSON body; a bad one is a one-line 400. `stac_api` runs the search a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import operator
@@ -174,10 +175,10 @@ def _parse_interval(text: Any) -> Interval:
 
 # --- Geometry (bbox and intersects) ------------------------------------------------
 #
-# Polygon intersection uses matplotlib.path (installed, well kept): shapely is
-# not in the project's pinned environment. The tests that matter here
-# (edge crossing, containment, holes) are written out below; touching only at
-# a boundary point may go either way, as the STAC spec leaves it to servers.
+# Polygon intersection uses matplotlib.path (a direct dependency): shapely is pinned only as a
+# dependency of the test tool stac-api-validator. The tests that matter here (edge crossing,
+# containment, holes) are written out below; touching only at a boundary point may go either
+# way, as the STAC spec leaves it to servers.
 
 
 @dataclass(frozen=True)
@@ -300,14 +301,14 @@ def _footprint_meets(footprint: _Shape, query: _Shape) -> bool:
     return bool(outline.contains_point(exterior.vertices[0]))
 
 
-_ITEM_SHAPES: dict[str, list[_Shape]] = {}
+@functools.cache  # footprints never change: shape them once per product
+def _footprint_shapes(record: ProductRecord) -> list[_Shape]:
+    return _geometry_shapes(footprint(record)[1])
 
 
 def footprint_meets(record: ProductRecord, region: list[_Shape]) -> bool:
     """Whether a product's footprint shares any point with the searched region."""
-    shapes = _ITEM_SHAPES.get(record.id)
-    if shapes is None:  # footprints never change: shape them once per product
-        shapes = _ITEM_SHAPES[record.id] = _geometry_shapes(footprint(record)[1])
+    shapes = _footprint_shapes(record)
     return any(_footprint_meets(item_part, q) for item_part in shapes for q in region)
 
 

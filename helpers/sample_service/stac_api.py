@@ -154,7 +154,9 @@ def collection_items(
     params = search.from_query(query, cat.items_parameters, where)
     params.collections = (collection_id,)
     href = f"{_root(base_url)}{where}"
-    return _search(cat, base_url, params, self_href=href, next_link=_get_link(href, query))
+    return _search(
+        cat, base_url, params, self_href=href, next_link=_paging_link(href, query, "GET")
+    )
 
 
 def search_get(
@@ -164,7 +166,9 @@ def search_get(
     cat = cat or EOPF
     params = search.from_query(query, cat.search_parameters, "/search")
     href = f"{_root(base_url)}/search"
-    return _search(cat, base_url, params, self_href=href, next_link=_get_link(href, query))
+    return _search(
+        cat, base_url, params, self_href=href, next_link=_paging_link(href, query, "GET")
+    )
 
 
 def search_post(base_url: str, body: Any, cat: Catalogue | None = None) -> dict[str, Any]:
@@ -174,7 +178,9 @@ def search_post(base_url: str, body: Any, cat: Catalogue | None = None) -> dict[
         raise bad_request("The search body must be a JSON object.")
     params = search.from_body(body, cat.search_parameters, "/search")
     href = f"{_root(base_url)}/search"
-    return _search(cat, base_url, params, self_href=href, next_link=_post_link(href, body))
+    return _search(
+        cat, base_url, params, self_href=href, next_link=_paging_link(href, body, "POST")
+    )
 
 
 # --- Running a search --------------------------------------------------------------------------
@@ -279,23 +285,15 @@ def _page_bounds(ids: list[str], params: SearchParams) -> tuple[int, int]:
     return max(0, index - params.limit), index
 
 
-def _get_link(href: str, query: Mapping[str, str]) -> _LinkMaker:
-    """A next/previous link for GET: the same query string with the new token."""
+def _paging_link(href: str, asked: Mapping[str, Any], method: str) -> _LinkMaker:
+    """A next/previous link: the same query string (GET) or body (POST, as the live API does)
+    with the new token."""
 
     def link(rel: str, token: str) -> dict[str, Any]:
-        pairs = [(k, v) for k, v in query.items() if k != "token"] + [("token", token)]
-        return _link(rel, f"{href}?{urlencode(pairs)}", GEOJSON, method="GET")
-
-    return link
-
-
-def _post_link(href: str, body: dict[str, Any]) -> _LinkMaker:
-    """A next/previous link for POST: the same body with the new token, as the live API does."""
-
-    def link(rel: str, token: str) -> dict[str, Any]:
-        new_body = {k: v for k, v in body.items() if k != "token"}
-        new_body["token"] = token
-        return {**_link(rel, href, GEOJSON, method="POST"), "body": new_body}
+        kept = {key: value for key, value in asked.items() if key != "token"} | {"token": token}
+        if method == "GET":
+            return _link(rel, f"{href}?{urlencode(kept)}", GEOJSON, method="GET")
+        return {**_link(rel, href, GEOJSON, method="POST"), "body": kept}
 
     return link
 
