@@ -1,37 +1,25 @@
 """The OpenAPI 3.0 description of a STAC API (``service-desc``) and its HTML page (``service-doc``).
 
-Why generated: the landing page declares the ``oas30`` conformance class, and STAC API core asks
-for a ``service-desc`` link. A hand-written document would describe the routes a second time and
-drift from them; here it is built from the same route table `stac_routes.add_routes` registers,
-with the query parameters each catalogue really accepts, so what the document lists is exactly
-what the service answers.
+The landing page declares ``oas30``. The document is built from the route table
+`stac_routes.add_routes` registers, with each catalogue's own query parameters, so it cannot
+drift from what is served; its static parts are templates/stac/openapi.json.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .search import MAX_LIMIT
 
 OPENAPI_MEDIA = "application/vnd.oai.openapi+json;version=3.0"
-
-_PARAMETER_SCHEMAS: dict[str, tuple[str, str]] = {
-    "collections": ("string", "Comma-separated collection ids."),
-    "ids": ("string", "Comma-separated item ids."),
-    "bbox": ("string", "west,south,east,north (4 or 6 numbers, degrees)."),
-    "intersects": ("string", "A GeoJSON geometry (JSON text)."),
-    "datetime": ("string", "An RFC 3339 date-time or interval (start/end, '..' open)."),
-    "limit": ("integer", f"Items per page, 1 to {MAX_LIMIT} (larger values are cropped)."),
-    "token": ("string", "The paging token of a next or previous link."),
-    "query": ("string", "Query extension: a JSON object of property operators."),
-    "sortby": ("string", "Comma-separated properties, '-' for descending."),
-    "filter": ("string", "A CQL2 filter (basic CQL2)."),
-    "filter-lang": ("string", "cql2-text (the default for GET) or cql2-json."),
-}
+_TEMPLATE = Path(__file__).parent / "templates" / "stac" / "openapi.json"
 
 
 @dataclass(frozen=True)
@@ -46,68 +34,45 @@ class Operation:
     body: bool = False
 
 
+@functools.cache
+def _template_text() -> str:
+    return _TEMPLATE.read_text(encoding="utf-8").replace("{MAX_LIMIT}", str(MAX_LIMIT))
+
+
+def _template() -> dict[str, Any]:
+    """templates/stac/openapi.json, the parts no route changes: a fresh copy to fill in."""
+    return json.loads(_template_text())
+
+
 def document(title: str, base_url: str, operations: Iterable[Operation]) -> dict[str, Any]:
     """The OpenAPI 3.0 document of ``operations``, served from ``base_url``."""
-    paths: dict[str, dict[str, Any]] = {}
+    doc = _template()["document"]
+    doc["info"]["title"] = title
+    doc["servers"][0]["url"] = base_url.rstrip("/")
     for op in operations:
-        paths.setdefault(op.path or "/", {})[op.method.lower()] = _operation(op)
-    return {
-        "openapi": "3.0.3",
-        "info": {
-            "title": title,
-            "version": "1.0.0",
-            "description": "Read-only STAC API of the EOPF book's sample service.",
-        },
-        "servers": [{"url": base_url.rstrip("/")}],
-        "paths": paths,
-        "components": {
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["code", "description"],
-                    "properties": {
-                        "code": {"type": "string"},
-                        "description": {"type": "string"},
-                    },
-                }
-            }
-        },
-    }
+        doc["paths"].setdefault(op.path or "/", {})[op.method.lower()] = _operation(op)
+    return doc
 
 
 def _operation(op: Operation) -> dict[str, Any]:
-    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    template = _template()
     answer: dict[str, Any] = {
         "summary": op.summary,
         "operationId": f"{op.method.lower()}{_identifier(op.path)}",
         "responses": {
             "200": {"description": op.summary, "content": {op.media: {"schema": {}}}},
-            "400": {"description": "A parameter the client can fix.", "content": error},
-            "404": {"description": "No such collection or item.", "content": error},
+            **template["errors"],
         },
     }
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in re.findall(r"{(\w+)}", op.path)
     ]
-    for name in op.query:
-        kind, text = _PARAMETER_SCHEMAS.get(name, ("string", name))
-        parameters.append(
-            {
-                "name": name,
-                "in": "query",
-                "required": False,
-                "schema": {"type": kind},
-                "description": text,
-            }
-        )
+    parameters += [template["query_parameters"][name] for name in op.query]
     if parameters:
         answer["parameters"] = parameters
     if op.body:
-        answer["requestBody"] = {
-            "required": False,
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        }
+        answer["requestBody"] = template["request_body"]
     return answer
 
 

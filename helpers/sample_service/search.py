@@ -1,15 +1,13 @@
-"""Item search parameters: parsing and checking them, and matching items against them.
+"""Item search parameters: parsed from either spelling into one `SearchParams`, and matched.
 
-Why this module exists: ``/search`` (GET and POST) and ``/collections/{id}/items`` accept the
-same parameters in two spellings (query string, JSON body); this module turns both into one
-`SearchParams`, answering a parameter the reader can fix with a one-line 400, and decides
-whether an item matches the ``bbox``/``intersects``, ``query`` and CQL2 ``filter`` asked for.
-`stac_api` runs the search and pages the answer.
+``/search`` (GET and POST) and ``/collections/{id}/items`` take the same parameters as a query
+string or a JSON body; a bad one is a one-line 400. `stac_api` runs the search and pages it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import operator
@@ -49,76 +47,41 @@ class SearchParams:
 
 
 def from_query(query: Mapping[str, str], allowed: Collection[str], where: str) -> SearchParams:
-    """Parse query-string parameters (comma-separated lists, JSON for geometries/query).
+    """Parse query-string parameters: each is turned into its POST form, then parsed as one.
 
     A parameter outside ``allowed`` is a 400 naming it (``where``: the endpoint's path).
     """
-    _refuse_unknown(query, allowed, where)
-    params = SearchParams()
-    if "bbox" in query and "intersects" in query:
-        raise bad_request("Give either bbox or intersects, not both.")
-    for name, text in query.items():
-        if name == "collections":
-            params.collections = _split_list(text)
-        elif name == "ids":
-            params.ids = _split_list(text)
-        elif name == "bbox":
-            params.region = _bbox_shapes(_parse_numbers(text))
-        elif name == "intersects":
-            params.region = _geometry_shapes(_parse_json(text, "intersects"))
-        elif name == "datetime":
-            params.interval = _parse_interval(text)
-        elif name == "limit":
-            params.limit = _parse_limit(text)
-        elif name == "token":
-            params.token = text
-        elif name == "query":
-            params.query = _parse_query(_parse_json(text, "query"))
-        elif name == "sortby":
-            params.sortby = _parse_sortby_text(text)
-        elif name == "filter":
-            params.cql2 = _parse_filter(query.get("filter-lang", "cql2-text"), text)
-    return params
+    return _parse(query, allowed, where, _FROM_TEXT, "cql2-text")
 
 
 def from_body(body: dict[str, Any], allowed: Collection[str], where: str) -> SearchParams:
     """Parse a POST body, checking each field's JSON type (unknown fields are a 400)."""
-    _refuse_unknown(body, allowed, where)
-    params = SearchParams()
-    if body.get("bbox") is not None and body.get("intersects") is not None:
+    return _parse(body, allowed, where, {}, "cql2-json")
+
+
+def _parse(
+    given: Mapping[str, Any],
+    allowed: Collection[str],
+    where: str,
+    from_text: Mapping[str, Callable[[str], Any]],
+    filter_lang: str,
+) -> SearchParams:
+    """Parse parameters in the order given, so the first bad one is the one the 400 names."""
+    _refuse_unknown(given, allowed, where)
+    if given.get("bbox") is not None and given.get("intersects") is not None:
         raise bad_request("Give either bbox or intersects, not both.")
-    for name, value in body.items():
-        if value is None:
+    fields: dict[str, Any] = {}
+    for name, value in given.items():
+        if value is None or name == "filter-lang":
             continue
-        if name == "collections":
-            params.collections = _string_list(value, name)
-        elif name == "ids":
-            params.ids = _string_list(value, name)
-        elif name == "bbox":
-            if not isinstance(value, list):
-                raise bad_request("bbox must be a list of 4 or 6 numbers.")
-            params.region = _bbox_shapes(value)
-        elif name == "intersects":
-            params.region = _geometry_shapes(value)
-        elif name == "datetime":
-            if not isinstance(value, str):
-                raise bad_request("datetime must be a string (an RFC 3339 time or interval).")
-            params.interval = _parse_interval(value)
-        elif name == "limit":
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise bad_request("limit must be a positive integer.")
-            params.limit = _parse_limit(str(value))
-        elif name == "token":
-            if not isinstance(value, str):
-                raise bad_request("token must be a string from a next or previous link.")
-            params.token = value
-        elif name == "query":
-            params.query = _parse_query(value)
-        elif name == "sortby":
-            params.sortby = _parse_sortby_body(value)
-        elif name == "filter":
-            params.cql2 = _parse_filter(body.get("filter-lang", "cql2-json"), value)
-    return params
+        if name in from_text:
+            value = from_text[name](value)
+        if name == "filter":
+            fields["cql2"] = _parse_filter(given.get("filter-lang", filter_lang), value)
+        else:
+            field_name, parse = _PARSERS[name]
+            fields[field_name] = parse(value)
+    return SearchParams(**fields)
 
 
 def _refuse_unknown(given: Iterable[str], allowed: Collection[str], where: str) -> None:
@@ -129,8 +92,8 @@ def _refuse_unknown(given: Iterable[str], allowed: Collection[str], where: str) 
         )
 
 
-def _split_list(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+def _split_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def _string_list(value: Any, name: str) -> tuple[str, ...]:
@@ -139,34 +102,36 @@ def _string_list(value: Any, name: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _parse_json(text: str, name: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise bad_request(f"{name} must be valid JSON.") from None
+def _from_text(convert: Callable[[str], Any], message: str) -> Callable[[str], Any]:
+    """``convert`` applied to a query-string value; a ValueError is a 400 saying ``message``."""
+
+    def parse(text: str) -> Any:
+        try:
+            return convert(text)
+        except ValueError:
+            raise bad_request(message) from None
+
+    return parse
 
 
-def _parse_numbers(text: str) -> list[float]:
-    try:
-        return [float(part) for part in text.split(",")]
-    except ValueError:
-        raise bad_request("bbox must be 4 or 6 comma-separated numbers.") from None
-
-
-def _parse_limit(text: str) -> int:
+def _parse_limit(value: Any) -> int:
     """A positive page size; one above `MAX_LIMIT` is cropped to it.
 
     STAC API item search: "If the limit parameter value is greater than advertised limit
     maximum, the server must act as if the request were for the maximum" (the live
     stac-fastapi service does); below 1 is still a 400.
     """
-    try:
-        limit = int(text)
-    except ValueError:
-        raise bad_request("limit must be a positive integer.") from None
-    if limit < 1:
-        raise bad_request(f"limit must be a positive integer, got {limit}.")
-    return min(limit, MAX_LIMIT)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise bad_request("limit must be a positive integer.")
+    if value < 1:
+        raise bad_request(f"limit must be a positive integer, got {value}.")
+    return min(value, MAX_LIMIT)
+
+
+def _parse_token(value: Any) -> str:
+    if not isinstance(value, str):
+        raise bad_request("token must be a string from a next or previous link.")
+    return value
 
 
 def parse_instant(text: str, name: str = "datetime") -> dt.datetime:
@@ -184,7 +149,7 @@ def parse_instant(text: str, name: str = "datetime") -> dt.datetime:
         raise bad_request(f"Invalid {name} '{text}': {hint}.") from None
 
 
-def _parse_interval(text: str) -> Interval:
+def _parse_interval(text: Any) -> Interval:
     """An instant, or a closed or half-open interval (``a/b``, ``../b``, ``a/..``, ``a/``).
 
     As stac-fastapi (the live service) reads it: each end an RFC 3339 date-time, ``..`` or
@@ -192,6 +157,8 @@ def _parse_interval(text: str) -> Interval:
     stac-fastapi issue #778); pystac-client turns ``datetime="2025-06-05"`` into the whole
     day before it asks, so its readers never send one.
     """
+    if not isinstance(text, str):
+        raise bad_request("datetime must be a string (an RFC 3339 time or interval).")
     if "/" not in text:
         moment = parse_instant(text)
         return moment, moment
@@ -208,10 +175,10 @@ def _parse_interval(text: str) -> Interval:
 
 # --- Geometry (bbox and intersects) ------------------------------------------------
 #
-# Polygon intersection uses matplotlib.path (installed, well kept): shapely is
-# not in the project's pinned environment. The tests that matter here
-# (edge crossing, containment, holes) are written out below; touching only at
-# a boundary point may go either way, as the STAC spec leaves it to servers.
+# Polygon intersection uses matplotlib.path (a direct dependency): shapely is pinned only as a
+# dependency of the test tool stac-api-validator. The tests that matter here (edge crossing,
+# containment, holes) are written out below; touching only at a boundary point may go either
+# way, as the STAC spec leaves it to servers.
 
 
 @dataclass(frozen=True)
@@ -223,7 +190,9 @@ class _Shape:
     points: Any = None  # (n, 2) array for kind == "points"
 
 
-def _bbox_shapes(values: list[Any]) -> list[_Shape]:
+def _bbox_shapes(values: Any) -> list[_Shape]:
+    if not isinstance(values, list):
+        raise bad_request("bbox must be a list of 4 or 6 numbers.")
     if len(values) not in (4, 6) or not all(_is_number(v) for v in values):
         raise bad_request("bbox must be 4 or 6 numbers: west, south, east, north.")
     if len(values) == 6:
@@ -332,14 +301,14 @@ def _footprint_meets(footprint: _Shape, query: _Shape) -> bool:
     return bool(outline.contains_point(exterior.vertices[0]))
 
 
-_ITEM_SHAPES: dict[str, list[_Shape]] = {}
+@functools.cache  # footprints never change: shape them once per product
+def _footprint_shapes(record: ProductRecord) -> list[_Shape]:
+    return _geometry_shapes(footprint(record)[1])
 
 
 def footprint_meets(record: ProductRecord, region: list[_Shape]) -> bool:
     """Whether a product's footprint shares any point with the searched region."""
-    shapes = _ITEM_SHAPES.get(record.id)
-    if shapes is None:  # footprints never change: shape them once per product
-        shapes = _ITEM_SHAPES[record.id] = _geometry_shapes(footprint(record)[1])
+    shapes = _footprint_shapes(record)
     return any(_footprint_meets(item_part, q) for item_part in shapes for q in region)
 
 
@@ -358,6 +327,7 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "in": lambda a, b: a in b,
 }
 _CQL2_COMPARE = {"=": "eq", "<>": "neq", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
+_CQL2_ARITY = {"not": 1, "isNull": 1, **dict.fromkeys(_CQL2_COMPARE, 2)}
 
 
 def _parse_query(value: Any) -> dict[str, dict[str, Any]]:
@@ -375,16 +345,15 @@ def _parse_query(value: Any) -> dict[str, dict[str, Any]]:
     return value
 
 
-def _parse_sortby_text(text: str) -> list[tuple[str, bool]]:
-    """GET form: ``-properties.eo:cloud_cover,+datetime`` (ascending when unsigned)."""
-    keys = []
-    for part in _split_list(text):
-        descending = part.startswith("-")
-        keys.append((_property_name(part.lstrip("+-")), descending))
-    return keys
+def _sortby_from_text(text: str) -> list[dict[str, str]]:
+    """GET form ``-properties.eo:cloud_cover,+datetime`` (ascending when unsigned) as POST's."""
+    return [
+        {"field": part.lstrip("+-"), "direction": "desc" if part.startswith("-") else "asc"}
+        for part in _split_list(text)
+    ]
 
 
-def _parse_sortby_body(value: Any) -> list[tuple[str, bool]]:
+def _parse_sortby(value: Any) -> list[tuple[str, bool]]:
     """POST form: ``[{"field": "properties.eo:cloud_cover", "direction": "desc"}]``."""
     if not isinstance(value, list):
         raise bad_request(
@@ -421,7 +390,7 @@ def _parse_filter(lang: str, value: Any) -> dict[str, Any]:
             raise bad_request(f"filter is not valid CQL2 text: {one_line(error)}") from None
     elif lang == "cql2-json":
         if isinstance(value, str):
-            value = _parse_json(value, "filter")
+            value = _from_text(json.loads, "filter must be valid JSON.")(value)
     else:
         raise bad_request(f"filter-lang '{lang}' is not supported; use cql2-text or cql2-json.")
     if not isinstance(value, dict):
@@ -434,24 +403,17 @@ def _check_cql2(node: Any) -> None:
     if not isinstance(node, dict) or "op" not in node or not isinstance(node.get("args"), list):
         raise bad_request('CQL2-JSON expressions look like {"op": "<", "args": [...]}.')
     op, args = node["op"], node["args"]
-    if op in ("and", "or"):
-        for arg in args:
-            _check_cql2(arg)
-    elif op == "not":
-        if len(args) != 1:
-            raise bad_request("CQL2 'not' takes one argument.")
-        _check_cql2(args[0])
-    elif op in _CQL2_COMPARE:
-        if len(args) != 2:
-            raise bad_request(f"CQL2 '{op}' takes two arguments.")
-    elif op == "isNull":
-        if len(args) != 1:
-            raise bad_request("CQL2 'isNull' takes one argument.")
-    else:
+    if op not in ("and", "or") and op not in _CQL2_ARITY:
         raise bad_request(
             f"CQL2 operator '{op}' is not supported by the sample service "
             "(supported: and, or, not, =, <>, <, <=, >, >=, isNull)."
         )
+    arity = _CQL2_ARITY.get(op)
+    if arity is not None and len(args) != arity:
+        raise bad_request(f"CQL2 '{op}' takes {('one argument', 'two arguments')[arity - 1]}.")
+    if op in ("and", "or", "not"):
+        for arg in args:
+            _check_cql2(arg)
 
 
 def property_value(item_json: dict[str, Any], name: str) -> Any:
@@ -515,3 +477,32 @@ def _cql2_value(item_json: dict[str, Any], arg: Any) -> Any:
     if isinstance(arg, dict) and "timestamp" in arg:
         return arg["timestamp"]
     return arg
+
+
+# --- Parameter tables ------------------------------------------------------------------
+
+_PARSERS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    # parameter: (the SearchParams field it sets, the parser of its POST form)
+    "collections": ("collections", lambda value: _string_list(value, "collections")),
+    "ids": ("ids", lambda value: _string_list(value, "ids")),
+    "bbox": ("region", _bbox_shapes),
+    "intersects": ("region", _geometry_shapes),
+    "datetime": ("interval", _parse_interval),
+    "limit": ("limit", _parse_limit),
+    "token": ("token", _parse_token),
+    "query": ("query", _parse_query),
+    "sortby": ("sortby", _parse_sortby),
+}
+_FROM_TEXT: dict[str, Callable[[str], Any]] = {
+    # parameter: its query-string form turned into its POST form (the others are strings there)
+    "collections": _split_list,
+    "ids": _split_list,
+    "bbox": _from_text(
+        lambda text: [float(part) for part in text.split(",")],
+        "bbox must be 4 or 6 comma-separated numbers.",
+    ),
+    "intersects": _from_text(json.loads, "intersects must be valid JSON."),
+    "limit": _from_text(int, "limit must be a positive integer."),
+    "query": _from_text(json.loads, "query must be valid JSON."),
+    "sortby": _sortby_from_text,
+}

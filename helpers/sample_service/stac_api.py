@@ -1,20 +1,11 @@
 """A STAC API over any catalogue: landing page, collections, items, item search and paging.
 
-Why this module exists: the book's code talks to STAC APIs through pystac-client, unchanged,
-whether it runs against the live services or this replica. The sample service serves two
-catalogues: the EOPF catalogue (`EOPF`, as the live stac-fastapi service
-https://stac.core.eopf.eodc.eu/ answers) and the legacy CDSE catalogue of the SAFE replica
-(`safe.SAFE_CATALOGUE`). Both are instances of `Catalogue`, answered by the same functions
-here: one set of endpoints, one paging scheme (``next``/``prev`` tokens naming the item a page
-follows or precedes), one error convention (`errors.StacApiError`, JSON with the right status).
-
-Each catalogue lists the search parameters it supports, those its landing page declares:
-``collections``, ``ids``, ``bbox``, ``intersects``, ``datetime``, ``limit`` and ``token`` of
-item search, plus ``query``, ``sortby`` and CQL2-JSON ``filter`` for the EOPF catalogue. Any
-other parameter is a 400 naming it.
-
-Everything here is a pure function of (catalogue, base URL, parameters) returning JSON data,
-or raising `StacApiError`; `stac_routes` wires them to HTTP routes.
+The book's code reads the live services and this replica through pystac-client alike. The
+service serves two catalogues (`EOPF`, as https://stac.core.eopf.eodc.eu/ answers, and the
+SAFE replica's `safe.SAFE_CATALOGUE`) with these same functions of (catalogue, base URL,
+parameters): one paging scheme (tokens name the item a page follows or precedes), one error
+convention (`errors.StacApiError`), and a 400 naming any parameter a catalogue does not list.
+`stac_routes` wires them to HTTP routes.
 """
 
 from __future__ import annotations
@@ -35,22 +26,12 @@ __all__ = ["GEOJSON", "SEARCH_PARAMETERS", "StacApiError", "bad_request", "not_f
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 CORE_PARAMETERS = ("collections", "ids", "bbox", "intersects", "datetime", "limit", "token")
-SEARCH_PARAMETERS = (*CORE_PARAMETERS, "query", "sortby", "filter", "filter-lang")
-"""The EOPF catalogue's search parameters: item search and the extensions its landing page
-declares (not ``fields``: `stac_items.NOT_IMPLEMENTED`)."""
-ITEMS_PARAMETERS = (
-    "bbox",
-    "datetime",
-    "limit",
-    "token",
-    "query",
-    "sortby",
-    "filter",
-    "filter-lang",
-)
-"""The EOPF catalogue's ``/collections/{id}/items`` parameters: OGC API Features' and the
-extensions its landing page declares for them (``ogcapi-features#query``, ``#sort`` and the
-OGC ``features-filter`` class)."""
+FEATURES_PARAMETERS = ("bbox", "datetime", "limit", "token")
+EXTENSION_PARAMETERS = ("query", "sortby", "filter", "filter-lang")
+"""The extensions the EOPF landing page declares for item search and for ``/items`` (query,
+sort, filter; not ``fields``: `stac_items.NOT_IMPLEMENTED`)."""
+SEARCH_PARAMETERS = (*CORE_PARAMETERS, *EXTENSION_PARAMETERS)
+ITEMS_PARAMETERS = (*FEATURES_PARAMETERS, *EXTENSION_PARAMETERS)
 
 
 @dataclass(frozen=True)
@@ -74,7 +55,7 @@ class Catalogue:
     build_item: Callable[[Entry, str], dict[str, Any]]
     """The item JSON of an entry, with links on the API root given."""
     search_parameters: tuple[str, ...] = CORE_PARAMETERS
-    items_parameters: tuple[str, ...] = ("bbox", "datetime", "limit", "token")
+    items_parameters: tuple[str, ...] = FEATURES_PARAMETERS
     queryables: Mapping[str, Any] | None = None
     """Properties ``filter`` can compare (``/queryables``), or None when there is no filter."""
     counts_matches: bool = True
@@ -88,27 +69,9 @@ class Catalogue:
 def landing_page(base_url: str, cat: Catalogue | None = None) -> dict[str, Any]:
     """``GET /``: the Catalog with conformance classes and links to everything else."""
     cat, root = cat or EOPF, _root(base_url)
-    links = [
-        _link("self", f"{root}/"),
-        _link("root", f"{root}/"),
-        _link("data", f"{root}/collections"),
-        _link(
-            "service-desc",
-            f"{root}/api",
-            "application/vnd.oai.openapi+json;version=3.0",
-            title="OpenAPI 3.0 description of this API, generated from its routes",
-        ),
-        _link("service-doc", f"{root}/api.html", "text/html", title="This API's documentation"),
-        _link(
-            "conformance",
-            f"{root}/conformance",
-            title="STAC/OGC conformance classes implemented by this server",
-        ),
-        _link("search", f"{root}/search", GEOJSON, title="STAC search", method="GET"),
-        _link("search", f"{root}/search", GEOJSON, title="STAC search", method="POST"),
-    ]
+    links = stac_items.api_links("landing", root=root)
     if cat.queryables is not None:
-        links.append(_queryables_link(f"{root}/queryables", method="GET"))
+        links += stac_items.api_links("landing_queryables", root=root)
     for spec in cat.collections(root):
         links.append(_link("child", f"{root}/collections/{spec['id']}", title=spec["title"]))
     meta = cat.landing
@@ -155,11 +118,7 @@ def collections_page(base_url: str, cat: Catalogue | None = None) -> dict[str, A
     found = (cat or EOPF).collections(root)
     return {
         "collections": found,
-        "links": [
-            _link("root", f"{root}/"),
-            _link("parent", f"{root}/"),
-            _link("self", f"{root}/collections"),
-        ],
+        "links": stac_items.api_links("collections", root=root),
         "numberMatched": len(found),
         "numberReturned": len(found),
     }
@@ -195,7 +154,9 @@ def collection_items(
     params = search.from_query(query, cat.items_parameters, where)
     params.collections = (collection_id,)
     href = f"{_root(base_url)}{where}"
-    return _search(cat, base_url, params, self_href=href, next_link=_get_link(href, query))
+    return _search(
+        cat, base_url, params, self_href=href, next_link=_paging_link(href, query, "GET")
+    )
 
 
 def search_get(
@@ -205,7 +166,9 @@ def search_get(
     cat = cat or EOPF
     params = search.from_query(query, cat.search_parameters, "/search")
     href = f"{_root(base_url)}/search"
-    return _search(cat, base_url, params, self_href=href, next_link=_get_link(href, query))
+    return _search(
+        cat, base_url, params, self_href=href, next_link=_paging_link(href, query, "GET")
+    )
 
 
 def search_post(base_url: str, body: Any, cat: Catalogue | None = None) -> dict[str, Any]:
@@ -215,7 +178,9 @@ def search_post(base_url: str, body: Any, cat: Catalogue | None = None) -> dict[
         raise bad_request("The search body must be a JSON object.")
     params = search.from_body(body, cat.search_parameters, "/search")
     href = f"{_root(base_url)}/search"
-    return _search(cat, base_url, params, self_href=href, next_link=_post_link(href, body))
+    return _search(
+        cat, base_url, params, self_href=href, next_link=_paging_link(href, body, "POST")
+    )
 
 
 # --- Running a search --------------------------------------------------------------------------
@@ -320,23 +285,15 @@ def _page_bounds(ids: list[str], params: SearchParams) -> tuple[int, int]:
     return max(0, index - params.limit), index
 
 
-def _get_link(href: str, query: Mapping[str, str]) -> _LinkMaker:
-    """A next/previous link for GET: the same query string with the new token."""
+def _paging_link(href: str, asked: Mapping[str, Any], method: str) -> _LinkMaker:
+    """A next/previous link: the same query string (GET) or body (POST, as the live API does)
+    with the new token."""
 
     def link(rel: str, token: str) -> dict[str, Any]:
-        pairs = [(k, v) for k, v in query.items() if k != "token"] + [("token", token)]
-        return _link(rel, f"{href}?{urlencode(pairs)}", GEOJSON, method="GET")
-
-    return link
-
-
-def _post_link(href: str, body: dict[str, Any]) -> _LinkMaker:
-    """A next/previous link for POST: the same body with the new token, as the live API does."""
-
-    def link(rel: str, token: str) -> dict[str, Any]:
-        new_body = {k: v for k, v in body.items() if k != "token"}
-        new_body["token"] = token
-        return {**_link(rel, href, GEOJSON, method="POST"), "body": new_body}
+        kept = {key: value for key, value in asked.items() if key != "token"} | {"token": token}
+        if method == "GET":
+            return _link(rel, f"{href}?{urlencode(kept)}", GEOJSON, method="GET")
+        return {**_link(rel, href, GEOJSON, method="POST"), "body": kept}
 
     return link
 
@@ -352,11 +309,6 @@ def _link(rel: str, href: str, media: str = JSON, **extra: str) -> dict[str, Any
     return link
 
 
-def _queryables_link(href: str, **extra: str) -> dict[str, Any]:
-    rel = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
-    return _link(rel, href, "application/schema+json", title="Queryables", **extra)
-
-
 def _root(base_url: str) -> str:
     return base_url.rstrip("/")
 
@@ -369,13 +321,9 @@ xcube-eopf's cassettes state it, the 2026 measurements [T] never see it; the cha
 between is not published (templates/README.md)."""
 
 
+@functools.cache
 def eopf_catalogue(date: str) -> Catalogue:
     """The EOPF Sample Service's catalogue as it stood on ``date`` (an ISO date)."""
-    return _eopf_catalogue(date)
-
-
-@functools.cache
-def _eopf_catalogue(date: str) -> Catalogue:
     records = catalog.products_on(date) + zarr3_catalog.records_on(date)
     return Catalogue(
         landing=stac_items.landing_metadata(),

@@ -1,10 +1,8 @@
 """The EOPF catalogue as the STAC API states it: collections and items built from the records.
 
-Why this module exists: an item's hrefs, footprint and time must match the Zarr store the same
-record describes, so the STAC view of a record is built from the record alone. Field values
-that are the same for every item (asset titles, roles, band tables, collection texts) are data
-files in templates/stac/ (sources in its README.md); what varies per product is derived from
-the record here. `stac_api` serves what this module builds.
+An item is built from its record alone, so its hrefs, footprint and times match the Zarr store
+the record describes. What every item of a collection states alike is data in templates/stac/
+(sources in its README.md); what varies per product is filled in here.
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ from typing import Any
 from . import cpm_versions, timefmt
 from .catalog import (
     INTERNATIONAL_DESIGNATORS,
-    S1_OCN,
     S2_L2A,
     S2_TILE_SIZE_M,
     S3_LFR,
@@ -36,55 +33,20 @@ from .solar import mean_sun_angles
 STAC_VERSION = "1.1.0"
 _STAC_TEMPLATES = Path(__file__).parent / "templates" / "stac"
 
-_EXT = "https://stac-extensions.github.io"
-_EOPF_EXTENSION = "https://cs-si.github.io/eopf-stac-extension/v1.2.0/schema.json"
-_ITEM_EXTENSIONS = {
-    # As on the May-2025 sentinel-2-l2a items (xcube-eopf cassettes, templates/stac/README.md).
-    S2_L2A: [
-        f"{_EXT}/timestamps/v1.1.0/schema.json",
-        f"{_EXT}/eo/v1.1.0/schema.json",
-        f"{_EXT}/sat/v1.0.0/schema.json",
-        f"{_EXT}/projection/v2.0.0/schema.json",
-        f"{_EXT}/mgrs/v1.0.0/schema.json",
-        f"{_EXT}/grid/v1.1.0/schema.json",
-        f"{_EXT}/view/v1.0.0/schema.json",
-        f"{_EXT}/processing/v1.2.0/schema.json",
-        f"{_EXT}/product/v0.1.0/schema.json",
-        f"{_EXT}/scientific/v1.0.0/schema.json",
-        _EOPF_EXTENSION,
-        f"{_EXT}/raster/v1.1.0/schema.json",
-    ],
-    S1_OCN: [
-        f"{_EXT}/timestamps/v1.1.0/schema.json",
-        f"{_EXT}/sat/v1.0.0/schema.json",
-        f"{_EXT}/processing/v1.2.0/schema.json",
-        f"{_EXT}/product/v0.1.0/schema.json",
-        f"{_EXT}/sar/v1.0.0/schema.json",
-        _EOPF_EXTENSION,
-    ],
-    S3_LFR: [
-        f"{_EXT}/timestamps/v1.1.0/schema.json",
-        f"{_EXT}/sat/v1.0.0/schema.json",
-        f"{_EXT}/eo/v2.0.0/schema.json",
-        f"{_EXT}/processing/v1.2.0/schema.json",
-        f"{_EXT}/product/v0.1.0/schema.json",
-        f"{_EXT}/version/v1.2.0/schema.json",
-    ],
-}
-
-
-def _item_extensions(collection: str) -> list[str]:
-    """The extensions the items of ``collection`` list (before `cpm_versions` adapts them)."""
-    if collection in _ITEM_EXTENSIONS:
-        return _ITEM_EXTENSIONS[collection]
-    return _stac_template("item_fields.json")[collection]["stac_extensions"]
-
 
 @functools.cache
 def _stac_template(name: str) -> dict[str, Any]:
     """A data file of templates/stac/, parsed once (callers deep-copy what they change)."""
     with (_STAC_TEMPLATES / name).open(encoding="utf-8") as f:
         return json.load(f)
+
+
+def api_links(name: str, **values: str) -> list[dict[str, Any]]:
+    """The links ``name`` of templates/stac/links.json, ``{root}``, ``{collection}``... filled."""
+    return [
+        {key: text.format(**values) for key, text in link.items()}
+        for link in _stac_template("links.json")[name]
+    ]
 
 
 def collection_ids(date: str | None = None) -> list[str]:
@@ -126,34 +88,21 @@ def landing_metadata() -> dict[str, Any]:
     return landing
 
 
-def build_collection(collection_id: str, base_url: str) -> dict[str, Any] | None:
-    """The STAC Collection ``collection_id`` with links on ``base_url``, or None if unknown."""
-    data = _stac_template("collections.json")
-    found = [c for c in data["collections"] if c["id"] == collection_id]
-    if not found:
-        return None
-    spec = copy.deepcopy(found[0])
-    root = base_url.rstrip("/")
-    self_href = f"{root}/collections/{collection_id}"
-    links = [
-        {"rel": "items", "type": "application/geo+json", "href": f"{self_href}/items"},
-        {"rel": "parent", "type": "application/json", "href": f"{root}/"},
-        {"rel": "root", "type": "application/json", "href": f"{root}/"},
-        {"rel": "self", "type": "application/json", "href": self_href},
-        dict(data["license"]),
-    ]
+def build_collections(base_url: str, date: str | None = None) -> list[dict[str, Any]]:
+    """The collections listed on ``date`` (`collection_ids`) with links on ``base_url``."""
+    listed = collection_ids(date)
+    found = _stac_template("collections.json")["collections"]
+    return [_collection(copy.deepcopy(c), base_url) for c in found if c["id"] in listed]
+
+
+def _collection(spec: dict[str, Any], base_url: str) -> dict[str, Any]:
+    where = {"root": base_url.rstrip("/"), "collection": spec["id"]}
+    links = [*api_links("collection", **where), dict(_stac_template("collections.json")["license"])]
     if "sci:doi" in spec:
         links.append({"rel": "cite-as", "href": f"https://doi.org/{spec['sci:doi']}"})
-    links.append(
-        {
-            "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-            "type": "application/schema+json",
-            "title": "Queryables",
-            "href": f"{self_href}/queryables",
-        }
-    )
+    links += api_links("collection_queryables", **where)
     return {
-        "id": collection_id,
+        "id": spec["id"],
         "type": "Collection",
         "links": links,
         "title": spec["title"],
@@ -171,12 +120,6 @@ def build_collection(collection_id: str, base_url: str) -> dict[str, Any] | None
     }
 
 
-def build_collections(base_url: str, date: str | None = None) -> list[dict[str, Any]]:
-    """The collections listed on ``date`` (`collection_ids`) with links on ``base_url``."""
-    found = [build_collection(cid, base_url) for cid in collection_ids(date)]
-    return [spec for spec in found if spec is not None]
-
-
 def queryable_properties() -> dict[str, Any]:
     """The item properties a CQL2 ``filter`` can compare, as ``/queryables`` lists them."""
     return copy.deepcopy(_stac_template("queryables.json"))
@@ -186,17 +129,7 @@ def build_item(record: ProductRecord, base_url: str) -> dict[str, Any]:
     """The STAC Item of ``record`` as the live API serves it, with hrefs on ``base_url``."""
     root = base_url.rstrip("/")
     bbox, geometry = footprint(record)
-    collection_href = f"{root}/collections/{record.collection}"
-    links = [
-        {"rel": "collection", "type": "application/json", "href": collection_href},
-        {"rel": "parent", "type": "application/json", "href": collection_href},
-        {"rel": "root", "type": "application/json", "href": f"{root}/"},
-        {
-            "rel": "self",
-            "type": "application/geo+json",
-            "href": f"{collection_href}/items/{record.id}",
-        },
-    ]
+    links = api_links("item", root=root, collection=record.collection, item=record.id)
     if record.collection == S2_L2A:
         links.append({"rel": "cite-as", "href": "https://doi.org/10.5270/S2_-znk9xsj"})
     links.append(dict(_stac_template("collections.json")["license"]))
@@ -204,7 +137,7 @@ def build_item(record: ProductRecord, base_url: str) -> dict[str, Any]:
     item = {
         "type": "Feature",
         "stac_version": STAC_VERSION,
-        "stac_extensions": list(_item_extensions(record.collection)),
+        "stac_extensions": list(_item_fields(record)["stac_extensions"]),
         "id": record.id,
         "collection": record.collection,
         "bbox": list(bbox),
@@ -242,9 +175,15 @@ def _created(record: ProductRecord) -> str:
     return timefmt.iso(timefmt.parse_compact(stamp), 0)
 
 
+def _item_fields(record: ProductRecord) -> dict[str, Any]:
+    """Extensions and fixed properties of the items of the record's collection."""
+    return _stac_template("item_fields.json")[record.collection]
+
+
 def _item_properties(record: ProductRecord, bbox: tuple[float, ...]) -> dict[str, Any]:
+    """The item's properties: per product, then those of its collection's items, in order."""
     created = _created(record)
-    common: dict[str, Any] = {
+    properties: dict[str, Any] = {
         "created": created,
         "updated": created,
         "published": created,
@@ -258,58 +197,15 @@ def _item_properties(record: ProductRecord, bbox: tuple[float, ...]) -> dict[str
         "sat:platform_international_designator": INTERNATIONAL_DESIGNATORS[record.platform],
         "product:timeliness": "PT3H",
     }
-    if record.collection == S2_L2A:
-        return {**common, **_s2_properties(record, bbox)}
-    fields = _stac_template("item_fields.json").get(record.collection)
-    if fields is not None:
-        return {**common, **_generic_properties(record, bbox, fields)}
-    if record.collection == S1_OCN:
-        return {
-            **common,
-            "mission": "Sentinel-1",
-            "providers": _providers("sentinel-1"),
-            "constellation": "sentinel-1",
-            "instruments": ["sar"],
-            "sat:orbit_state": "ascending",
-            "processing:level": "L2",
-            "processing:software": {"EOPF-CPM": _cpm_release(record)},
-            "product:timeliness_category": "NRT",
-            "sar:instrument_mode": "IW",
-            "sar:frequency_band": "C",
-            "sar:center_frequency": 5.405,
-            "sar:polarizations": ["VV", "VH"],
-            "sar:product_type": "OCN",
-            "eopf:instrument_mode": "IW",
-        }
-    return {
-        **common,
-        "gsd": 300.0,
-        "mission": "Sentinel-3",
-        "providers": _providers("sentinel-3"),
-        "deprecated": False,
-        "instruments": ["olci"],
-        "constellation": "sentinel-3",
-        "sat:orbit_state": "descending",
-        "processing:level": "L2",
-        "processing:lineage": "systematic",
-        "processing:software": {"EOPF-CPM": _cpm_release(record)},
-        "product:timeliness_category": record.id.split("_")[-2],
-    }
-
-
-def _generic_properties(
-    record: ProductRecord, bbox: tuple[float, ...], fields: dict[str, Any]
-) -> dict[str, Any]:
-    """Properties of a collection described by ``templates/stac/item_fields.json``.
-
-    The collection's fixed properties, over the Sentinel-2 tile fields for tiled collections;
-    the providers of its mission; the product's CPM release in ``processing:software``.
-    """
-    properties = _s2_properties(record, bbox) if fields.get("tiled") else {}
-    properties["providers"] = _providers(fields["providers"])
+    fields = _item_fields(record)
+    if fields.get("tiled"):
+        properties.update(_s2_properties(record, bbox))
     properties.update(copy.deepcopy(fields["properties"]))
+    properties["providers"] = _providers(properties["providers"])
     if "processing:software" in fields["properties"]:
         properties["processing:software"]["EOPF-CPM"] = _cpm_release(record)
+    if record.collection == S3_LFR:  # NR or NT, as the product's name states
+        properties["product:timeliness_category"] = record.id.split("_")[-2]
     return properties
 
 
@@ -320,54 +216,38 @@ def _cpm_release(record: ProductRecord) -> str:
 
 
 def _s2_properties(record: ProductRecord, bbox: tuple[float, ...]) -> dict[str, Any]:
+    """The Sentinel-2 tile fields (``sentinel-2-tile`` of item_fields.json) of ``record``."""
     assert record.mgrs_tile is not None and record.epsg is not None
     tile = record.mgrs_tile
     xmin, ymin, xmax, ymax = utm_bounds(record)
-    to_lonlat = lonlat_transformer(record.epsg)
-    lon, lat = to_lonlat.transform((xmin + xmax) / 2, (ymin + ymax) / 2)
-    sensing = record.id.split("_")[2]
-    baseline = record.id.split("_")[3]  # "N0511": processing baseline 05.11
+    lon, lat = lonlat_transformer(record.epsg).transform((xmin + xmax) / 2, (ymin + ymax) / 2)
+    sensing, baseline = record.id.split("_")[2:4]  # baseline "N0511": processing baseline 05.11
     version = f"{baseline[1:3]}.{baseline[3:5]}"
-    return {
-        "gsd": 10.0,
-        "mission": "copernicus",
-        "sci:doi": "10.5270/S2_-znk9xsj",
-        "grid:code": f"MGRS-{tile}",
-        # The live items give the lon/lat bbox here too (sic), not metres.
-        "proj:bbox": list(bbox),
-        "proj:code": f"EPSG:{record.epsg}",
-        "providers": _providers("copernicus"),
-        "instruments": ["msi"],
-        "constellation": "sentinel-2",
-        "mgrs:utm_zone": int(tile[:2]),
-        "proj:centroid": {"lat": round(lat, 5), "lon": round(lon, 5)},
-        "eo:cloud_cover": record.cloud_cover,
-        "eo:snow_cover": snow_cover(record),
-        **_sun_view(record),
-        "sat:orbit_state": "descending",
-        "eopf:datatake_id": f"G{record.id[:3]}_{sensing}_{record.absolute_orbit:06d}_N{version}",
-        "mgrs:grid_square": tile[3:],
-        "processing:level": "L2A",
-        "mgrs:latitude_band": tile[2],
-        "processing:lineage": "IPF L2A processor",
-        "processing:version": version,
-        "processing:facility": "ESA",
-        "processing:software": {"Sentinel-2 IPF": " "},
-        "eopf:instrument_mode": "INS-NOBS",
-        "product:timeliness_category": "NRT",
-    }
-
-
-def _sun_view(record: ProductRecord) -> dict[str, float]:
-    """``view:sun_azimuth`` and ``view:sun_elevation`` as the live Sentinel-2 items state them.
-
-    The live items (May 2025, November 2025, March 2026 alike) put the tile's mean sun
-    *zenith* angle in ``view:sun_elevation`` (sic): for May tiles near 45 N they state about
-    30 degrees where the sun stood about 60 degrees high. The replica states the same means
-    the store's ``other_metadata`` holds (`solar.mean_sun_angles`), under the same keys.
-    """
+    datatake = f"G{record.id[:3]}_{sensing}_{record.absolute_orbit:06d}_N{version}"
+    # The live items (May 2025, November 2025, March 2026 alike) put the tile's mean sun
+    # *zenith* angle in view:sun_elevation (sic): for May tiles near 45 N they state about 30
+    # degrees where the sun stood about 60 degrees high. The replica states the means the
+    # store's other_metadata holds (`solar.mean_sun_angles`), under the same keys.
     zenith, azimuth = mean_sun_angles(record)
-    return {"view:sun_azimuth": azimuth, "view:sun_elevation": zenith}
+    properties = copy.deepcopy(_stac_template("item_fields.json")["sentinel-2-tile"])
+    properties.update(
+        {
+            "grid:code": f"MGRS-{tile}",
+            "proj:bbox": list(bbox),  # the live items give the lon/lat bbox here (sic), not metres
+            "proj:code": f"EPSG:{record.epsg}",
+            "mgrs:utm_zone": int(tile[:2]),
+            "proj:centroid": {"lat": round(lat, 5), "lon": round(lon, 5)},
+            "eo:cloud_cover": record.cloud_cover,
+            "eo:snow_cover": snow_cover(record),
+            "view:sun_azimuth": azimuth,
+            "view:sun_elevation": zenith,
+            "eopf:datatake_id": datatake,
+            "mgrs:grid_square": tile[3:],
+            "mgrs:latitude_band": tile[2],
+            "processing:version": version,
+        }
+    )
+    return properties
 
 
 def _item_assets(record: ProductRecord, href: str) -> dict[str, Any]:

@@ -98,7 +98,7 @@ REPLICA_DEFECTS = {
     "raster v1.1.0 declared, v2.0.0 fields": (
         # The Sentinel-2 items of 2025 declare the raster extension v1.1.0 but carry
         # raster:scale/raster:offset on the assets (the v2.0.0 layout), exactly as the live
-        # items of May 2025 did (stac_items._ITEM_EXTENSIONS): kept, as the replica of that
+        # items of May 2025 did (templates/stac/item_fields.json): kept, as the replica of that
         # date. The items of the current date declare v2.0.0 and pass.
         "",
         re.compile(r"'raster:offset', 'raster:scale' do not match any of the regexes"),
