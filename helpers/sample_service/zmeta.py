@@ -131,11 +131,18 @@ def shift_timestamps(text: str, old: dt.datetime, new: dt.datetime) -> str:
 def rewrite_strings(
     tree: Any, replacements: list[tuple[str, str]], old: dt.datetime, new: dt.datetime
 ) -> Any:
-    """Apply literal replacements, then the timestamp shift, to every string (and key)."""
+    """Rename (literal replacements) and re-time (`shift_timestamps`) every string and key.
+
+    Names go in as placeholders and come out after the shift, so a record sensed within the
+    shift's window of the template keeps the stamps of its own name unshifted.
+    """
     text = json.dumps(tree)
-    for before, after in replacements:
-        text = text.replace(before, after)
-    return json.loads(shift_timestamps(text, old, new))
+    for index, (before, _) in enumerate(replacements):
+        text = text.replace(before, f"@@name{index}@@")
+    text = shift_timestamps(text, old, new)
+    for index, (_, after) in enumerate(replacements):
+        text = text.replace(f"@@name{index}@@", after)
+    return json.loads(text)
 
 
 def set_shape(meta: dict[str, Any], path: str, sizes: dict[str, int]) -> None:
