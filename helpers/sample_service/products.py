@@ -119,12 +119,12 @@ def _s2_meteorology(meta: dict[str, Any], record: ProductRecord, start: dt.datet
         "GRIB_iDirectionIncrementInDegrees": round(float(lons[1] - lons[0]), 3),
         "GRIB_jDirectionIncrementInDegrees": round(float(lats[0] - lats[1]), 3),
     }
+    for path in array_paths(meta):
+        attrs = meta[f"{path}/.zattrs"]
+        if path.startswith("conditions/meteorology/") and "GRIB_Nx" in attrs:
+            attrs.update(grid_attrs)
     for source in ("cams", "ecmwf"):
         group = f"conditions/meteorology/{source}"
-        for path in array_paths(meta):
-            attrs = meta[f"{path}/.zattrs"]
-            if path.startswith(group + "/") and "GRIB_Nx" in attrs:
-                attrs.update(grid_attrs)
         meta[f"{group}/time/.zattrs"]["units"] = f"days since {start:%Y-%m-%d} 00:00:00"
         meta[f"{group}/valid_time/.zattrs"]["units"] = f"days since {start:%Y-%m-%d %H:%M}:00"
 
@@ -174,11 +174,9 @@ def _lfr_rules(meta: dict[str, Any], record: ProductRecord, fields: dict[str, An
 def dump_document(document: dict[str, Any]) -> bytes:
     """A Zarr v2 metadata document as the bytes the live EOPF stores hold.
 
-    Why not zarr's own writer: the live ``cpm_v256`` stores were written by zarr-python 2,
-    whose JSON is indented by 4, sorted by key and ASCII-only (the templates are verbatim
-    copies and match this byte for byte); zarr-python 3 writes Zarr v2 metadata indented by 2
-    in insertion order. Serving the live bytes keeps request sizes, and anything a reader
-    compares with the live service, identical.
+    Why not zarr's own writer: the live stores were written by zarr-python 2 (JSON indented by
+    4, sorted keys, ASCII; the templates match this byte for byte), zarr-python 3 indents by 2
+    in insertion order. The live bytes keep request sizes as a reader meets them live.
     """
     text = json.dumps(document, indent=4, sort_keys=True, ensure_ascii=True, separators=(",", ": "))
     return text.encode("ascii")
