@@ -1,28 +1,22 @@
-"""Product types added by data alone: a real product's metadata, renamed, re-timed and re-placed.
+"""One builder for every product type: a real product's metadata, renamed, re-timed, re-placed.
 
-Why this module exists: the catalogue has collections (Sentinel-1 GRD, Sentinel-2 L1C,
-Sentinel-3 OLCI EFR, SLSTR RBT and LST) that no chapter reads pixel by pixel, but that a reader
-exploring the catalogue opens. Each such type is one entry of ``templates/product_types.json``
-(which real product's metadata to start from, and what in it names that product) plus records
-in ``templates/catalogue/``; this module turns the entry into the store of any record, without
-code per mission. Its pixels come from the generic scene (`scenes.generic`).
-
-What changes from the template (everything else is the template's, byte for byte): the
-product's name and its platform's code in every string and key, every timestamp near sensing
-(shifted to the record's sensing time), the component groups of Sentinel-1 products, and in
-every embedded STAC (``stac_discovery``) the values of the keys it already has: id, footprint,
-sensing and creation times, platform, orbits, cloud and snow cover, projection. No key is added,
-so the embedded STAC states what the real product states. Tiled (Sentinel-2) products also get
-their tile's projection attributes on every gridded array, as `products` does for L2A, and the
-mean sun angles of the one solar model in ``other_metadata``.
+Why data, not code per type: each type is an entry of ``templates/product_types.json`` (its
+``_about`` explains the fields). Only what differs between two products of a type changes; the
+rest is the template's, byte for byte: names and the platform code in every string and key,
+every timestamp near sensing, the swath sizes, and in every embedded STAC (``stac_discovery``)
+the values of the keys it already has (none added, so it states what the real product states).
+Sentinel-2 arrays get their tile's projection. The tutorial's three types add a few rules
+(`products`); the others get their pixels from the generic scene (`scenes.generic`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,21 +33,31 @@ from .catalog import (
     utm_bounds,
 )
 from .solar import mean_sun_angles
-from .zmeta import array_paths, groupspec_to_zmetadata, rewrite_strings
+from .zmeta import array_paths, groupspec_to_zmetadata, rewrite_strings, set_shape
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+Rules = Callable[[dict[str, Any], ProductRecord, dict[str, Any]], None]
+"""A type's own rules: (metadata, record, name fields) -> None, changing the metadata."""
 
 
 @functools.cache
-def product_types() -> dict[str, dict[str, Any]]:
-    """The entries of ``templates/product_types.json`` by product type (``_about`` left out)."""
+def type_entries() -> dict[str, dict[str, Any]]:
+    """Every entry of ``templates/product_types.json`` by product type (``_about`` left out)."""
     document = json.loads((TEMPLATE_DIR / "product_types.json").read_text(encoding="utf-8"))
     return {key: value for key, value in document.items() if not key.startswith("_")}
 
 
 @functools.cache
+def product_types() -> dict[str, dict[str, Any]]:
+    """The types added by data alone (not the tutorial's three): their pixels are generic."""
+    return {kind: entry for kind, entry in type_entries().items() if not entry.get("tutorial")}
+
+
+@functools.cache
 def _template_text(product_type: str) -> str:
-    entry = product_types()[product_type]
+    if product_type not in type_entries():
+        raise ValueError(f"no template for product type {product_type!r}")
+    entry = type_entries()[product_type]
     text = (TEMPLATE_DIR / entry["template"]).read_text(encoding="utf-8")
     if entry.get("format") == "groupspec":
         text = json.dumps(groupspec_to_zmetadata(json.loads(text)))
@@ -65,44 +69,72 @@ def load_template(product_type: str) -> dict[str, Any]:
     return json.loads(_template_text(product_type))
 
 
-def build_zmetadata(record: ProductRecord) -> dict[str, Any]:
-    """The consolidated ``.zmetadata`` document of a record of a data-driven product type."""
-    entry = product_types()[record.product_type]
-    doc = load_template(record.product_type)
-    start = timefmt.parse(record.start_datetime)
-    replacements = [(entry["template_id"], record.id)]
+def name_fields(record: ProductRecord, entry: dict[str, Any]) -> dict[str, Any]:
+    """The record's fields, plus the groups its id matches in the entry's ``name_pattern``."""
+    fields = {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}
+    if "name_pattern" in entry:
+        found = re.search(entry["name_pattern"], record.id)
+        assert found is not None, record.id
+        fields.update(found.groupdict())
+    return fields
+
+
+def _renames(
+    record: ProductRecord, entry: dict[str, Any], fields: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """(template text, record's text) pairs: name, component group, tile, rewrites, platform."""
+    pairs = [(entry["template_id"], record.id)] if "template_id" in entry else []
     if entry.get("template_group") and record.component_group:
-        replacements.append((entry["template_group"], record.component_group))
+        pairs.append((entry["template_group"], record.component_group))
     if entry.get("template_tile") and record.mgrs_tile and record.epsg:
         old_zone, new_zone = entry["template_epsg"] % 100, record.epsg % 100
-        replacements += [
+        pairs += [
             (entry["template_tile"], f"T{record.mgrs_tile}"),
             (f"EPSG:{entry['template_epsg']}", f"EPSG:{record.epsg}"),
             (f"UTM zone {old_zone}N", f"UTM zone {new_zone}N"),
         ]
+    pairs += [(old, new.format_map(fields)) for old, new in entry.get("rewrites", [])]
     old_code, new_code = platform_code(entry["template_platform"]), platform_code(record.platform)
     if old_code != new_code:
-        replacements.append((f"{old_code}_", f"{new_code}_"))
+        pairs.append((f"{old_code}_", f"{new_code}_"))
+    return pairs
+
+
+def build_zmetadata(record: ProductRecord, rules: Rules | None = None) -> dict[str, Any]:
+    """The consolidated ``.zmetadata`` document of ``record``, then its type's own ``rules``."""
+    doc = load_template(record.product_type)
+    entry = type_entries()[record.product_type]
+    fields = name_fields(record, entry)
     template_start = timefmt.parse(entry["template_start"])
-    # Names go in as placeholders and come out after the timestamp shift, so a record sensed
-    # within the shift's window of the template keeps the stamps of its own name unshifted.
-    placeholders = [(old, f"@@name{index}@@") for index, (old, _) in enumerate(replacements)]
-    text = json.dumps(rewrite_strings(doc["metadata"], placeholders, template_start, start))
-    for (_, mark), (_, new) in zip(placeholders, replacements, strict=True):
-        text = text.replace(mark, new)
-    meta = json.loads(text)
+    start = timefmt.parse(record.start_datetime)
+    meta = rewrite_strings(doc["metadata"], _renames(record, entry, fields), template_start, start)
+    for path in entry.get("drop_arrays", []):
+        del meta[f"{path}/.zarray"], meta[f"{path}/.zattrs"]
+    swath = dict(entry.get("swath_dims", {}))
+    if swath and record.swath_shape is not None:
+        under = swath.pop("under")
+        sizes = {dim: record.swath_shape[axis] for dim, axis in swath.items()}
+        for path in array_paths(meta):
+            if path.startswith(under):
+                set_shape(meta, path, sizes)
     if record.utm_origin is not None:
         set_tile_projection(meta, record)
     for key, attrs in meta.items():
         if key.endswith(".zattrs") and isinstance(attrs.get("stac_discovery"), dict):
             _update_stac(attrs["stac_discovery"], record, entry)
-    other = meta.get(".zattrs", {}).get("other_metadata")
+    root = meta.get(".zattrs", {})
+    for path, text in entry.get("set", {}).items():
+        *parents, name = path.split("/")
+        functools.reduce(dict.__getitem__, parents, root)[name] = text.format_map(fields)
+    other = root.get("other_metadata")
     if record.utm_origin is not None and isinstance(other, dict):
         zenith, azimuth = mean_sun_angles(record)
         for name, value in (("zenith", zenith), ("azimuth", azimuth)):
             key = f"mean_sun_{name}_angle_in_deg_for_all_bands_all_detectors"
             if key in other:
                 other[key] = value
+    if rules is not None:
+        rules(meta, record, fields)
     return {"metadata": meta, "zarr_consolidated_format": doc["zarr_consolidated_format"]}
 
 
@@ -125,12 +157,6 @@ def set_tile_projection(meta: dict[str, Any], record: ProductRecord) -> None:
             attrs["proj:wkt2"] = wkt
 
 
-def _same_style(template_value: Any, moment: dt.datetime) -> str:
-    """``moment`` written as the template writes its times (``Z`` or ``+00:00``)."""
-    zulu = isinstance(template_value, str) and template_value.endswith("Z")
-    return timefmt.iso(moment, zulu=zulu)
-
-
 def _created(record: ProductRecord, entry: dict[str, Any]) -> dt.datetime:
     """Processing time: the name's stamp named by ``created_stamp``, else sensing end + 2 h."""
     stamps = re.findall(r"\d{8}T\d{6}", record.id)
@@ -150,10 +176,9 @@ def _update_stac(stac: dict[str, Any], record: ProductRecord, entry: dict[str, A
     props = stac.get("properties")
     if not isinstance(props, dict):
         return
-    start, end = timefmt.parse(record.start_datetime), timefmt.parse(record.end_datetime)
     values: dict[str, Any] = {
-        "start_datetime": start,
-        "end_datetime": end,
+        "start_datetime": timefmt.parse(record.start_datetime),
+        "end_datetime": timefmt.parse(record.end_datetime),
         "created": _created(record, entry),
         "platform": record.platform,
         "sat:absolute_orbit": record.absolute_orbit,
@@ -169,5 +194,7 @@ def _update_stac(stac: dict[str, Any], record: ProductRecord, entry: dict[str, A
     for key, value in values.items():
         if key not in props or value is None:
             continue
-        is_time = isinstance(value, dt.datetime)
-        props[key] = _same_style(props[key], value) if is_time else value
+        if isinstance(value, dt.datetime):  # written as the template writes it, Z or +00:00
+            zulu = isinstance(props[key], str) and props[key].endswith("Z")
+            value = timefmt.iso(value, zulu=zulu)
+        props[key] = value

@@ -1,18 +1,14 @@
-"""Reading and rewriting Zarr v2 consolidated metadata: what every product type's builder shares.
+"""Reading and rewriting Zarr v2 consolidated metadata, apart from any product type.
 
-Why this module exists: each product type starts from the verbatim metadata of a real product
-(`products` for the three hand-adapted types, `products_generic` for the data-driven ones) and
-changes names, times and shapes the same way. The shared steps live here, so neither builder
-repeats them and neither imports the other's internals.
-
-Public: `ArraySpec` and `array_specs` (each array decoded for generating chunks),
-`rewrite_strings` (literal renames plus the timestamp shift), `shift_timestamps`, `set_shape`,
-`array_paths` and `groupspec_to_zmetadata`.
+`array_specs` decodes each array for generating chunks; `rewrite_strings`, `shift_timestamps`
+and `set_shape` are the builder's (`products_generic`) steps on a template's document;
+`groupspec_to_zmetadata` reads templates published as pydantic-zarr group specs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -44,13 +40,6 @@ class ArraySpec:
         return self.path.rsplit("/", 1)[-1]
 
 
-def _decode_fill(value: Any, dtype: np.dtype) -> Any:
-    """A ``.zarray`` fill value as a Python value (zarr v2 writes NaN as the string "NaN")."""
-    if isinstance(value, str) and dtype.kind == "f":
-        return float(value)
-    return value
-
-
 def array_specs(zmetadata: dict[str, Any]) -> dict[str, ArraySpec]:
     """Every array of a consolidated metadata document, by path."""
     meta = zmetadata["metadata"]
@@ -61,12 +50,13 @@ def array_specs(zmetadata: dict[str, Any]) -> dict[str, ArraySpec]:
         path = key[: -len("/.zarray")]
         attrs = meta.get(f"{path}/.zattrs", {})
         dtype = np.dtype(zarray["dtype"])
+        fill = zarray["fill_value"]  # zarr v2 writes NaN as the string "NaN"
         specs[path] = ArraySpec(
             path=path,
             shape=tuple(zarray["shape"]),
             chunks=tuple(zarray["chunks"]),
             dtype=dtype,
-            fill_value=_decode_fill(zarray["fill_value"], dtype),
+            fill_value=float(fill) if isinstance(fill, str) and dtype.kind == "f" else fill,
             compressor=zarray["compressor"],
             dims=tuple(attrs.get("_ARRAY_DIMENSIONS", [])),
             attrs=attrs,
@@ -74,9 +64,12 @@ def array_specs(zmetadata: dict[str, Any]) -> dict[str, ArraySpec]:
     return specs
 
 
-_ISO_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?")
-_COMPACT_STAMP = re.compile(r"(?<!\d)\d{8}T\d{6}(?!\d)")
-_SV_STAMP = re.compile(r"\d{2}-[A-Z]{3}-\d{4} \d{2}:\d{2}:\d{2}\.\d{6}")
+_STAMPS = (  # (pattern, strptime format), applied in this order
+    (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?"), "%Y-%m-%dT%H:%M:%S.%f"),
+    (re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?"), "%Y-%m-%d %H:%M:%S.%f"),
+    (re.compile(r"(?<!\d)\d{8}T\d{6}(?!\d)"), "%Y%m%dT%H%M%S"),
+    (re.compile(r"\d{2}-[A-Z]{3}-\d{4} \d{2}:\d{2}:\d{2}\.\d{6}"), "%d-%b-%Y %H:%M:%S.%f"),
+)
 
 
 def shift_timestamps(text: str, old: dt.datetime, new: dt.datetime) -> str:
@@ -85,57 +78,40 @@ def shift_timestamps(text: str, old: dt.datetime, new: dt.datetime) -> str:
     Processing and auxiliary-file times in the templates' histories sit within
     hours of sensing; shifting them keeps their order and spacing plausible.
     Times far from sensing (validity limits such as 2100-01-01, software
-    build dates) are left alone.
+    build dates) are left alone. A stamp keeps its format and its number of decimals.
     """
-    delta = new - old
-    window = dt.timedelta(days=45)
 
-    def shift(moment: dt.datetime) -> dt.datetime | None:
-        aware = moment.replace(tzinfo=dt.UTC)
-        return aware + delta if abs(aware - old) <= window else None
-
-    def parse(raw: str, fmt: str | None) -> dt.datetime | None:
-        try:
-            if fmt is None:
-                return dt.datetime.fromisoformat(raw.replace(" ", "T"))
-            return dt.datetime.strptime(raw, fmt)
-        except ValueError:  # e.g. the "99999999T999999" of an open-ended validity
-            return None
-
-    def iso(match: re.Match[str]) -> str:
+    def shift(fmt: str, match: re.Match[str]) -> str:
         raw = match.group(0)
-        moment = parse(raw, None)
-        moment = shift(moment) if moment else None
-        if moment is None:
+        fmt = fmt if "." in raw else fmt.removesuffix(".%f")
+        try:
+            moment = dt.datetime.strptime(raw, fmt).replace(tzinfo=dt.UTC)
+        except ValueError:  # e.g. the "99999999T999999" of an open-ended validity
             return raw
-        out = moment.strftime("%Y-%m-%dT%H:%M:%S" if "T" in raw else "%Y-%m-%d %H:%M:%S")
-        if match.group(1):
-            out += moment.strftime(".%f")[: len(match.group(1))]
-        return out
+        if abs(moment - old) > dt.timedelta(days=45):
+            return raw
+        return (moment + (new - old)).strftime(fmt)[: len(raw)].upper()
 
-    def compact(match: re.Match[str]) -> str:
-        moment = parse(match.group(0), "%Y%m%dT%H%M%S")
-        moment = shift(moment) if moment else None
-        return match.group(0) if moment is None else moment.strftime("%Y%m%dT%H%M%S")
-
-    def statevector(match: re.Match[str]) -> str:
-        moment = parse(match.group(0).title(), "%d-%b-%Y %H:%M:%S.%f")
-        moment = shift(moment) if moment else None
-        return match.group(0) if moment is None else moment.strftime("%d-%b-%Y %H:%M:%S.%f").upper()
-
-    text = _ISO_STAMP.sub(iso, text)
-    text = _COMPACT_STAMP.sub(compact, text)
-    return _SV_STAMP.sub(statevector, text)
+    for pattern, fmt in _STAMPS:
+        text = pattern.sub(functools.partial(shift, fmt), text)
+    return text
 
 
 def rewrite_strings(
     tree: Any, replacements: list[tuple[str, str]], old: dt.datetime, new: dt.datetime
 ) -> Any:
-    """Apply literal replacements, then the timestamp shift, to every string (and key)."""
+    """Rename (literal replacements) and re-time (`shift_timestamps`) every string and key.
+
+    Names go in as placeholders and come out after the shift, so a record sensed within the
+    shift's window of the template keeps the stamps of its own name unshifted.
+    """
     text = json.dumps(tree)
-    for before, after in replacements:
-        text = text.replace(before, after)
-    return json.loads(shift_timestamps(text, old, new))
+    for index, (before, _) in enumerate(replacements):
+        text = text.replace(before, f"@@name{index}@@")
+    text = shift_timestamps(text, old, new)
+    for index, (_, after) in enumerate(replacements):
+        text = text.replace(f"@@name{index}@@", after)
+    return json.loads(text)
 
 
 def set_shape(meta: dict[str, Any], path: str, sizes: dict[str, int]) -> None:
@@ -156,12 +132,9 @@ def array_paths(meta: dict[str, Any]) -> list[str]:
 
 
 def groupspec_to_zmetadata(spec: dict[str, Any]) -> dict[str, Any]:
-    """A pydantic-zarr ``GroupSpec`` document (Zarr v2) as a consolidated ``.zmetadata`` one.
+    """A pydantic-zarr ``GroupSpec`` (Zarr v2) flattened into ``.zmetadata`` keys, no value changed.
 
-    Some reference products were published as group specs (a tree of members with their
-    attributes, shape, chunks, dtype, fill value, compressor...) rather than as ``.zmetadata``:
-    the same facts in another layout. This flattens the tree into ``<path>/.zgroup``,
-    ``.zarray`` and ``.zattrs`` keys and changes no value.
+    Some reference products were published as group specs: the same facts in another layout.
     """
     metadata: dict[str, Any] = {}
     array_fields = ("chunks", "compressor", "dtype", "fill_value", "filters", "order", "shape")
