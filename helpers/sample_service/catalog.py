@@ -202,16 +202,11 @@ def footprint(record: ProductRecord) -> tuple[list[float], dict[str, Any]]:
     Tiles: the UTM square's edges, densified and transformed with pyproj, so the polygon
     follows the tile's true (slightly curved) outline. Swaths: the four corners.
     """
-    # Memoised by id for the catalogue's records: the pyproj transform is the slow part of an item.
-    bbox, geometry = _footprint(record.id) if _BY_ID.get(record.id) is record else _shape(record)
+    bbox, geometry = _shape(record)
     return list(bbox), json.loads(json.dumps(geometry))
 
 
-@functools.cache
-def _footprint(product_id: str) -> tuple[tuple[float, ...], dict[str, Any]]:
-    return _shape(_BY_ID[product_id])
-
-
+@functools.lru_cache(maxsize=1024)  # the pyproj transform is the slow part of an item
 def _shape(record: ProductRecord) -> tuple[tuple[float, ...], dict[str, Any]]:
     if record.utm_origin is not None:
         xmin, ymin, xmax, ymax = utm_bounds(record)

@@ -113,40 +113,31 @@ def _serves(port: int, path: str, timeout: float = 5.0) -> bool:
 def _ensure_service(port: int, timeout: float) -> str:
     """The root URL of a running sample service on ``port``, starting one if the port is free."""
     url = root_url(port)
-    state = probe(port)
-    if state == "ours":
-        return url
-    if state == "other":
-        raise _port_in_use(port)
-    process = _start(port) if state == "free" else None
-    last_state: list[PortState] = [state]
+    last = [probe(port)]
+    process = _start(port) if last[0] == "free" else None
 
     def settled() -> str | None:
-        state = last_state[0] = probe(port)
-        if state in ("ours", "other"):
-            return state
+        if last[0] not in ("ours", "other"):
+            last[0] = probe(port)
+        if last[0] in ("ours", "other"):
+            return last[0]
         exited = process is not None and process.poll() is not None
         # It died and nobody else holds the port: its log says why.
-        return "died" if exited and state == "free" else None
+        return "died" if exited and last[0] == "free" else None
 
     outcome = wait_until(settled, timeout)
     if outcome == "ours":
         return url
-    if outcome == "other":
+    silent = last[0] == "silent" and (
+        process is None or process.returncode == settings.EXIT_CANNOT_LISTEN
+    )
+    if outcome == "other" or silent:
         raise _port_in_use(port)
     if outcome == "died":
-        raise ServiceUnreachableError(
-            url, "the sample service stopped while starting", f"See its log: {log_path(port)}"
-        )
-    if last_state[0] == "silent" and (
-        process is None or process.returncode == settings.EXIT_CANNOT_LISTEN
-    ):
-        raise _port_in_use(port)
-    raise ServiceUnreachableError(
-        url,
-        f"the sample service did not answer within {timeout:g} s",
-        f"See its log: {log_path(port)}",
-    )
+        reason = "the sample service stopped while starting"
+    else:
+        reason = f"the sample service did not answer within {timeout:g} s"
+    raise ServiceUnreachableError(url, reason, f"See its log: {log_path(port)}")
 
 
 def _port_in_use(port: int) -> PortInUseError:
@@ -159,7 +150,6 @@ def _port_in_use(port: int) -> PortInUseError:
 def _start(port: int) -> subprocess.Popen[bytes]:
     """Launch a detached background service; its output goes to `log_path`."""
     log = log_path(port)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "helpers.sample_service", "--background", "--port", str(port)],
@@ -169,7 +159,7 @@ def _start(port: int) -> subprocess.Popen[bytes]:
             start_new_session=True,
             close_fds=True,
             cwd=settings.repo_root(),
-            env=env,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     _STARTED.append(process)
     return process
@@ -196,11 +186,11 @@ class ThreadedServer:
     def __init__(self, port: int = 0, **app_options: Any) -> None:
         self._port = port
         self._app_options = app_options
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="sample-service", daemon=True)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="sample-service", daemon=True
+        )
+        self._runner: JsonErrorRunner | None = None
         self.port = 0
 
     @property
@@ -211,18 +201,27 @@ class ThreadedServer:
     def start(self) -> ThreadedServer:
         """Start serving; returns once the port accepts requests."""
         self._thread.start()
-        self._ready.wait(timeout=30)
-        if self._error is not None:
-            raise self._error
-        if not self._ready.is_set():
-            raise ServiceUnreachableError("127.0.0.1", "the in-process service did not start")
+        try:
+            asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=30)
+        except TimeoutError:
+            raise ServiceUnreachableError(
+                "127.0.0.1", "the in-process service did not start"
+            ) from None
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
         """Stop serving and wait for the thread to end."""
-        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._loop.is_closed():
+            return
+        if self._runner is not None:
+            cleanup = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
+            cleanup.result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=30)
+        self._loop.close()
 
     def __enter__(self) -> ThreadedServer:
         return self.start()
@@ -235,25 +234,12 @@ class ThreadedServer:
     ) -> None:
         self.stop()
 
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        self._loop = loop
-        try:
-            sock = socket.create_server(("127.0.0.1", self._port))
-            self.port = sock.getsockname()[1]
-            runner = JsonErrorRunner(build_app(**self._app_options), access_log=None)
-            loop.run_until_complete(runner.setup())
-            loop.run_until_complete(web.SockSite(runner, sock).start())
-            self._stop = asyncio.Event()
-            self._ready.set()
-            loop.run_until_complete(self._stop.wait())
-            loop.run_until_complete(runner.cleanup())
-        except BaseException as error:  # reported to the starting thread
-            self._error = error
-            self._ready.set()
-        finally:
-            loop.close()
+    async def _serve(self) -> None:
+        sock = socket.create_server(("127.0.0.1", self._port))
+        self.port = sock.getsockname()[1]
+        self._runner = JsonErrorRunner(build_app(**self._app_options), access_log=None)
+        await self._runner.setup()
+        await web.SockSite(self._runner, sock).start()
 
 
 # --- HTTP errors aiohttp answers before the application sees the request -------------------
