@@ -1,16 +1,9 @@
 """Run the sample service: ``python -m helpers.sample_service`` (what ``make serve`` does).
 
-Foreground (default): listens on 127.0.0.1, port ``--port`` or ``EOPF_SAMPLE_PORT`` (default
-8765), prints the STAC root of the catalogue of ``EOPF_SAMPLE_DATE`` (``/`` on the tutorial's
-date 2025-06-18, ``/<date>/`` otherwise; every supported date is served) and logs requests
-until Ctrl-C.
-
-``--background`` (used by `launcher`): the same port, no request log, and it exits by itself
-after ``EOPF_SAMPLE_IDLE_SECONDS`` (default 20 minutes) without a request, so nothing lingers
-on a laptop or a CI runner.
-
-A port already in use is one line on stderr and exit code 2; a catalogue record that breaks
-its schema is one line naming the file, the record and the field; no traceback.
+Foreground: port ``--port`` or ``EOPF_SAMPLE_PORT``, prints the STAC root of the catalogue of
+``EOPF_SAMPLE_DATE`` and logs requests until Ctrl-C. ``--background`` (the `launcher`'s): no
+request log, exits after ``EOPF_SAMPLE_IDLE_SECONDS`` without a request. A port in use is one
+line on stderr and exit code 2; a bad catalogue record is one line; no traceback.
 """
 
 from __future__ import annotations
@@ -33,8 +26,7 @@ def one_line_errors(
 ) -> None:
     """Report a book error (a bad catalogue record, a bad setting) as one line, no traceback.
 
-    Installed before the service's modules are imported, because loading the catalogue is
-    what checks its records.
+    Installed before the service's modules are imported: loading the catalogue checks it.
     """
     if issubclass(kind, EOPFBookError):
         print(f"{kind.__name__}: {error}", file=sys.stderr)
@@ -49,7 +41,7 @@ from aiohttp import web  # noqa: E402  (after the hook: these imports load the c
 
 from . import settings  # noqa: E402
 from .app import ACTIVITY, build_app  # noqa: E402
-from .http_layer import JsonErrorRunner  # noqa: E402
+from .launcher import JsonErrorRunner, catalogue_url  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,9 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr)
         return settings.EXIT_CANNOT_LISTEN
 
-    url = f"http://127.0.0.1:{port}/"
-    if date != settings.TUTORIAL_DATE:
-        url = f"{url}{date}/"
+    url = catalogue_url(port, date)
     if args.background:
         idle = settings.idle_seconds()
         banner = f"EOPF sample service at {url} (background; exits after {idle:g} s idle)"

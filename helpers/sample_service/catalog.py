@@ -1,30 +1,20 @@
-"""The records behind the sample service: which products exist and where they lie.
+"""The product records of ``templates/catalogue/`` (one JSON file per collection), loaded once.
 
-Why this module exists: the STAC side (items, search) and the Zarr side (`.zmetadata`,
-coordinates, synthetic scenes) must agree on every product's id, time, footprint and
-projection. Those facts are data, one JSON file per collection in ``templates/catalogue/``
-(sources in its README); this module loads them once, checks every record against
-`ProductRecord`'s schema, and answers questions about them. Adding a product is adding a
-record; a record that breaks the schema stops the service at start-up with one line naming
-the file, the record and the field.
-
-The four products used by the tutorial carry the facts published for the real products; the
-others are plausible neighbours (other dates and tiles) so that a search by area and time
-returns several items, as it does on the live service.
+The STAC side and the Zarr side must agree on every product's id, time, footprint and
+projection, so both read them here. Each record is checked against
+``templates/catalogue.schema.json`` at import: a bad one stops the service with one line naming
+the file, the record and the field. Adding a product is adding a record.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime
 import functools
 import json
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator, ValidationError, validators
 from pyproj import Transformer
 
 from . import timefmt
@@ -54,18 +44,9 @@ INTERNATIONAL_DESIGNATORS = {
 class ProductRecord:
     """One EOPF product: the facts both the STAC item and the Zarr store need.
 
-    Sentinel-2 products are placed by their UTM tile (``epsg`` plus the upper-left corner
-    ``utm_origin`` of the 10980 x 10980 grid at 10 m). Swath products (Sentinel-1, Sentinel-3)
-    are placed by the four lon/lat corners of the swath (``swath_corners``:
-    first-line-first-pixel, first-line-last-pixel, last-line-last-pixel,
-    last-line-first-pixel; or a real footprint's whole outline, for the product types built
-    from data alone) and the ``swath_shape`` (lines, pixels) of their measurement grid.
-    ``scene`` holds parameters of the synthetic scene (e.g. ``swath_west_edge``, a UTM point
-    on the western edge of the orbit's swath); ``note`` says where the facts come from.
-    ``cpm_version`` (the store path's ``cpm_vNNN``) decides the product's structure and item
-    conventions (`cpm_versions`); ``removed`` is the ISO date from which the live rolling
-    archive no longer holds the product (absent: still held), so the catalogue of a date lists
-    the products sensed by then and not yet removed (`products_on`).
+    The fields are described in ``templates/catalogue/README.md``. A tile is placed by
+    ``epsg`` and ``utm_origin``, a swath by ``swath_corners`` and ``swath_shape``; ``removed``
+    is the date from which the live rolling archive no longer holds it (`held_on`).
     """
 
     id: str
@@ -96,38 +77,34 @@ class ProductRecord:
 
 # --- Loading and validating the data files ---------------------------------------------------
 
-_FIELDS = {f.name: f for f in dataclasses.fields(ProductRecord)}
-_HINTS = typing.get_type_hints(ProductRecord)
+_SCHEMA = json.loads((CATALOGUE_DIR.parent / "catalogue.schema.json").read_text(encoding="utf-8"))
+_SCHEMA["properties"]["cpm_version"].update(
+    enum=list(CPM_VERSIONS), description=f"one of {CPM_VERSIONS}"
+)
+# JSON Schema counts 1.0 as an integer; a record's integers must be written as integers.
+_TYPES = Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+)
+_VALIDATOR = validators.extend(Draft202012Validator, type_checker=_TYPES)(
+    _SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER
+)
 
 
-def _conforms(value: Any, hint: Any) -> bool:
-    """Whether a JSON value fits a field's type (tuples as arrays, ints where floats go)."""
-    if hint is Any:
-        return True
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        return any(_conforms(value, arg) for arg in args)
-    if hint is type(None):
-        return value is None
-    if origin is tuple:
-        if not isinstance(value, list):
-            return False
-        if len(args) == 2 and args[1] is Ellipsis:
-            return all(_conforms(v, args[0]) for v in value)
-        return len(value) == len(args) and all(map(_conforms, value, args))
-    if origin is dict:
-        return isinstance(value, dict)
-    if hint is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, hint) and not (hint is int and isinstance(value, bool))
-
-
-def _is_iso_date(text: str) -> bool:
-    try:
-        datetime.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return len(text) == 10
+def _explain(error: ValidationError, raw: dict[str, Any]) -> tuple[str, str]:
+    """(field, problem) of a schema violation, as the record's author would fix it."""
+    if error.path:
+        field = str(error.path[0])
+        return field, f"must be {_SCHEMA['properties'][field]['description']}, got {raw[field]!r}"
+    if error.validator == "additionalProperties":
+        return sorted(set(raw) - set(_SCHEMA["properties"]))[
+            0
+        ], "is not a field of a product record"
+    if error.validator == "oneOf":
+        return "utm_origin", "or swath_corners must be given (one)"
+    wanted = error.validator_value  # required: names; dependentRequired: {field: names}
+    if isinstance(wanted, dict):
+        wanted = [name for key, names in wanted.items() if key in raw for name in names]
+    return next(name for name in wanted if name not in raw), "is missing"
 
 
 def _frozen(value: Any) -> Any:
@@ -135,40 +112,17 @@ def _frozen(value: Any) -> Any:
 
 
 def _check_record(name: str, index: int, raw: Any, collection: str) -> ProductRecord:
-    label = str(raw.get("id", f"#{index + 1}")) if isinstance(raw, dict) else f"#{index + 1}"
     if not isinstance(raw, dict):
-        raise CatalogueError(name, label, "*", "is not a JSON object")
-    unknown = sorted(set(raw) - set(_FIELDS) - {"collection"})
-    if unknown:
-        raise CatalogueError(name, label, unknown[0], "is not a field of a product record")
-    for key, spec in _FIELDS.items():
-        required = (
-            spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
-        )
-        if key == "collection":
-            continue
-        if key not in raw:
-            if required:
-                raise CatalogueError(name, label, key, "is missing")
-            continue
-        if not _conforms(raw[key], _HINTS[key]):
-            raise CatalogueError(name, label, key, f"must be {_HINTS[key]}, got {raw[key]!r}")
+        raise CatalogueError(name, f"#{index + 1}", "*", "is not a JSON object")
+    label = str(raw.get("id", f"#{index + 1}"))
+    error = next(_VALIDATOR.iter_errors(raw), None)  # the schema's keywords in file order
+    if error is not None:
+        raise CatalogueError(name, label, *_explain(error, raw))
     for key in ("start_datetime", "end_datetime"):
         try:
             timefmt.parse(raw[key])
         except ValueError:
             raise CatalogueError(name, label, key, "is not an RFC 3339 time") from None
-    if raw.get("removed") is not None and not _is_iso_date(raw["removed"]):
-        raise CatalogueError(name, label, "removed", "is not an ISO date (YYYY-MM-DD)")
-    if raw.get("cpm_version", "cpm_v256") not in CPM_VERSIONS:
-        raise CatalogueError(name, label, "cpm_version", f"must be one of {CPM_VERSIONS}")
-    tiled, swath = "utm_origin" in raw, "swath_corners" in raw
-    if tiled == swath:
-        raise CatalogueError(name, label, "utm_origin", "or swath_corners must be given (one)")
-    if tiled and "epsg" not in raw:
-        raise CatalogueError(name, label, "epsg", "is missing (a tiled product needs it)")
-    if swath and "swath_shape" not in raw:
-        raise CatalogueError(name, label, "swath_shape", "is missing (a swath needs it)")
     values = {k: _frozen(v) for k, v in raw.items() if k != "collection"}
     return ProductRecord(collection=collection, **values)
 
@@ -248,30 +202,21 @@ def footprint(record: ProductRecord) -> tuple[list[float], dict[str, Any]]:
     Tiles: the UTM square's edges, densified and transformed with pyproj, so the polygon
     follows the tile's true (slightly curved) outline. Swaths: the four corners.
     """
-    bbox, geometry = _footprint(record.id) if _BY_ID.get(record.id) is record else _shape(record)
+    bbox, geometry = _shape(record)
     return list(bbox), json.loads(json.dumps(geometry))
 
 
-@functools.cache
-def _footprint(product_id: str) -> tuple[tuple[float, ...], dict[str, Any]]:
-    """`footprint` memoised by id (the pyproj transform is the slow part of an item)."""
-    return _shape(_BY_ID[product_id])
-
-
+@functools.lru_cache(maxsize=1024)  # the pyproj transform is the slow part of an item
 def _shape(record: ProductRecord) -> tuple[tuple[float, ...], dict[str, Any]]:
     if record.utm_origin is not None:
         xmin, ymin, xmax, ymax = utm_bounds(record)
         to_lonlat = lonlat_transformer(record.epsg)
-        steps = 10
-        ring_xy: list[tuple[float, float]] = []
-        for i in range(steps):  # along each edge, counter-clockwise from lower left
-            ring_xy.append((xmin + (xmax - xmin) * i / steps, ymin))
-        for i in range(steps):
-            ring_xy.append((xmax, ymin + (ymax - ymin) * i / steps))
-        for i in range(steps):
-            ring_xy.append((xmax - (xmax - xmin) * i / steps, ymax))
-        for i in range(steps):
-            ring_xy.append((xmin, ymax - (ymax - ymin) * i / steps))
+        corners = [(xmin, ymin), (xmax, ymin), (xmax, ymax), (xmin, ymax)]
+        ring_xy = [  # 10 points along each edge, counter-clockwise from lower left
+            (x0 + (x1 - x0) * i / 10, y0 + (y1 - y0) * i / 10)
+            for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1], strict=True)
+            for i in range(10)
+        ]
         ring = [tuple(round(v, 6) for v in to_lonlat.transform(x, y)) for x, y in ring_xy]
     elif record.swath_corners is not None:
         ring = [tuple(corner) for corner in record.swath_corners]
@@ -312,11 +257,7 @@ def product_path(record: ProductRecord) -> str:
 
 
 def product_href(record: ProductRecord, base_url: str) -> str:
-    """Absolute URL of a product's Zarr store on the service at ``base_url``.
-
-    A dated STAC root (``…/2026-11-29``) links to stores below it, where only the products
-    its catalogue holds are served.
-    """
+    """Absolute URL of a product's Zarr store below ``base_url`` (a dated root serves its own)."""
     return f"{base_url.rstrip('/')}/{product_path(record)}"
 
 
@@ -326,21 +267,13 @@ there (``scenes/s2_l2a.py``); tiles further south have none."""
 
 
 def is_arctic(record: ProductRecord) -> bool:
-    """Whether the product's centre lies north of 60 degrees.
-
-    One rule for the scene (snow on high ground, sparser vegetation) and for the snow cover
-    the store and the item state, so the pixels and the metadata agree.
-    """
+    """Whether the product's centre lies north of 60 degrees: one rule for scene and metadata."""
     bbox, _ = footprint(record)
     return (bbox[1] + bbox[3]) / 2 > 60
 
 
 def snow_cover(record: ProductRecord) -> float:
-    """The snow cover (%) a Sentinel-2 product and its STAC item state (``eo:snow_cover``).
-
-    One rule for the store's ``stac_discovery`` and the item, so the two agree: the synthetic
-    scenes put snow on the Arctic tiles only.
-    """
+    """The snow cover (%) the store and the STAC item state (``eo:snow_cover``): Arctic only."""
     return ARCTIC_SNOW_COVER if is_arctic(record) else 0.0
 
 

@@ -1,24 +1,10 @@
 """What changed between the CPM versions that made the live products, applied to a product.
 
-Why this module exists: the live archive holds products made by several versions of ESA's
-processor (CPM 2.5.6 until October 2025, 2.6.2 until March 2026, 2.7.0 since April 2026), and
-each version writes a different structure and gets a differently shaped STAC item. A reader's
-code meets all of them at once (a search returns old and new products together), so the sample
-service must too. `products` builds every store from the cpm_v256 templates; the functions here
-turn that store, and the item `stac_items` builds, into what a later version writes. Each rule
-names its source; `templates/README.md` lists the rules and what is assumed.
-
-- No quicklook from 2.6.2: the group ``quality/l2a_quicklook`` is gone (the live service
-  answers 404 from 2025-10-29), the item's ``TCI_10m`` asset still points at it
-  (EOPF-Explorer/data-model PR #57; a real 2.6.2 item, ``templates/stac/``).
-- No CRS attributes on Sentinel-2 variables from 2.6.2 (xarray-eopf 0.2.4 changelog): the CRS
-  is in ``other_metadata`` and the item's ``proj:code``.
-- Sentinel-3 LFR from 2.6.2 stores ``gifapar`` as uint8 (scale 1/254) and latitude/longitude
-  as int32 with scale 1e-6, and keeps the 46 arrays of the April-2025 template (printed
-  outputs of S3B_OL_2_LFR____20260105T103813, eopf-tooling-guide).
-- Items from 2.6.2: STAC 1.1 with eo v2, projection v2 and raster v2; per-band assets carry
-  ``raster:scale``/``raster:offset``, ``nodata`` and ``data_type``; group assets carry their
-  ``xarray:open_dataset_kwargs`` directly (no ``alternate``), and a ``zipped_product``.
+The live archive holds products of several processor versions (CPM 2.5.6, 2.6.2, 2.7.0), each
+with its own structure and item shape, and a search returns them together. `products` builds
+every store from the cpm_v256 templates; these functions turn that store, and the item
+`stac_items` builds, into what a later version writes. The rules and their sources are listed
+in the table of ``templates/README.md``.
 """
 
 from __future__ import annotations
@@ -94,7 +80,6 @@ def adapt_item(record: ProductRecord, item: dict[str, Any], store_href: str, roo
     if not at_least(record, "cpm_v262"):
         return
     properties = item["properties"]
-    properties.setdefault("processing:software", {})
     properties["processing:software"] = {"EOPF-CPM": ".".join(record.cpm_version[5:])}
     properties["deprecated"] = False
     if record.collection != S2_L2A:

@@ -1,9 +1,8 @@
-"""The one-line errors the sample service and its launcher raise.
+"""The one-line errors of the sample service and its launcher.
 
-Why here and not in `helpers.errors`: the service package imports nothing from the reader-facing
-helpers (imports point one way), yet a reader who starts the service must see the same
-one-line ``ErrorName: message`` as for any other book error. So the base class lives here and
-`helpers.errors` re-exports it with the other book errors.
+The service imports no reader-facing helper, yet a reader who starts it must see the same
+``ErrorName: message`` line as for any book error: the base class lives here and
+`helpers.errors` re-exports it.
 """
 
 from __future__ import annotations
@@ -54,10 +53,9 @@ class CatalogueError(EOPFBookError):
 
 
 class StacApiError(Exception):
-    """An HTTP error answer of a STAC API: status plus a stac-fastapi style JSON body.
+    """An HTTP error answer: status plus a stac-fastapi style ``{"code", "description"}`` body.
 
-    The one error convention of the service: every route answers its errors as
-    ``{"code": ..., "description": ...}`` with the right status (`stac_routes.json_errors`).
+    Every route answers its errors this way (`stac_routes.json_errors`).
     """
 
     def __init__(self, status: int, code: str, description: str) -> None:

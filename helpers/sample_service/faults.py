@@ -1,33 +1,15 @@
-"""Fault injection for the sample service: failed answers, added latency, cut-off bodies.
+"""Fault injection, so the book's claim that a flaky network changes no number is tested.
 
-Why this module exists: the book claims that a flaky network changes no number it prints,
-because every read goes through retries (`helpers.retries`). That claim is only worth something
-if it is tested against the faults a real network produces, so the sample service can be told
-to misbehave:
+``EOPF_SAMPLE_FAULTS="rate=0.2,latency=0.2,drop=0.05,seed=1"`` (or ``build_app(faults=...)``):
+``rate`` of requests answered 5xx with a JSON body; ``latency`` seconds before every answer;
+``bandwidth`` Mbit/s of one link all bodies share (0: unlimited); ``drop``: the fraction of
+answers cut off mid-body (headers promise the whole length); ``seed``; ``match``: a regular
+expression on the path (default: every path but ``/``, which the launcher probes). A handler
+that streams its own body (the SAFE download) paces and cuts it itself (`stream_plan`).
 
-- ``rate``: the fraction of requests answered with a 5xx status (500, 502, 503 or 504) and a
-  JSON error body, without doing the work;
-- ``latency``: seconds added before every request is answered;
-- ``bandwidth``: megabits per second of one link that every answer's body shares (0, the
-  default: unlimited); with ``latency`` it plays a network profile such as 30 ms round trip
-  and 100 Mbit/s (``latency=0.03,bandwidth=100``) on loopback;
-- ``drop``: the fraction of requests whose answer is cut off mid-body: the headers promise the
-  whole length, part of the body is sent, then the connection is closed. Answers built in
-  memory (STAC JSON, Zarr keys) are cut here; a handler that streams its own body (the SAFE
-  download) cannot be cut from outside, so it asks `stream_plan` where to stop, and paces its
-  blocks by ``bandwidth`` the same way;
-- ``seed``: makes the choices repeatable;
-- ``match``: a regular expression; only requests whose path it finds are affected (default:
-  every path except the root ``/``, which the launcher and the data-source check use to
-  recognise the service).
-
-Set them as ``EOPF_SAMPLE_FAULTS="rate=0.2,latency=0.2,drop=0.05,seed=1"`` for ``make serve``
-or a background service, or pass ``build_app(faults=FaultSpec(...).middleware())``.
-
-Determinism: whether a request fails is decided by the seed, the request (method, path and
-query, ``Range`` header) and how many times that same request was seen before, not by the order
-in which concurrent requests happen to arrive. So the n-th attempt at a given chunk fails in
-every run with the same seed, however the client schedules its requests.
+Whether a request fails depends on the seed, the request (method, path and query, ``Range``)
+and how often that same request was seen before, never on the arrival order of concurrent
+requests: the n-th attempt at a chunk fails in every run with the same seed.
 """
 
 from __future__ import annotations
@@ -51,6 +33,12 @@ from .settings import FAULTS_VAR
 ENV_VAR = FAULTS_VAR
 FAILURE_STATUSES = (500, 502, 503, 504)
 DEFAULT_MATCH = r"^/."  # every path but the root: see the module docstring
+_RANGES = (  # (setting, largest value, what is allowed)
+    ("rate", 1.0, "a fraction from 0 to 1"),
+    ("drop", 1.0, "a fraction from 0 to 1"),
+    ("latency", 60.0, "0 to 60 seconds"),
+    ("bandwidth", 100_000.0, "0 to 100000 Mbit/s (0: unlimited)"),
+)
 _MAX_REMEMBERED = 200_000  # requests whose attempt count is kept (oldest forgotten first)
 
 Outcome = Literal["pass", "fail", "drop"]
@@ -72,32 +60,21 @@ class FaultSpec:
     """How the service should misbehave; the defaults misbehave not at all."""
 
     rate: float = 0.0
-    """Fraction of requests answered with a 5xx status."""
     latency: float = 0.0
-    """Seconds added before each answer."""
     drop: float = 0.0
-    """Fraction of requests whose body is cut off mid-way."""
     seed: int = 0
     bandwidth: float = 0.0
-    """Megabits per second shared by all answers' bodies (0: unlimited)."""
     match: str = DEFAULT_MATCH
-    """Regular expression searched in the request path; only matching requests are affected."""
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         text = self.describe()
-        for name in ("rate", "drop"):
+        for name, top, allowed in _RANGES:
             value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise FaultSpecError(text, f"{name} must be a fraction from 0 to 1, got {value}")
+            if not 0.0 <= value <= top:
+                raise FaultSpecError(text, f"{name} must be {allowed}, got {value}")
         if self.rate + self.drop > 1.0:
             raise FaultSpecError(text, "rate + drop cannot exceed 1")
-        if not 0.0 <= self.latency <= 60.0:
-            raise FaultSpecError(text, f"latency must be 0 to 60 seconds, got {self.latency}")
-        if not 0.0 <= self.bandwidth <= 100_000.0:
-            raise FaultSpecError(
-                text, f"bandwidth must be 0 to 100000 Mbit/s (0: unlimited), got {self.bandwidth}"
-            )
         try:
             pattern = re.compile(self.match)
         except re.error as error:
@@ -126,23 +103,19 @@ class FaultSpec:
 
 def parse(text: str) -> FaultSpec:
     """A `FaultSpec` from ``"rate=0.2,latency=0.2,drop=0.05,seed=1"`` (any subset, any order)."""
-    types = {f.name: f.type for f in fields(FaultSpec) if f.init}
+    names = [f.name for f in fields(FaultSpec) if f.init]
+    convert = {"match": str.strip, "seed": int}
     values: dict[str, float | int | str] = {}
     for part in (p.strip() for p in text.split(",")):
         if not part:
             continue
         name, sep, value = part.partition("=")
         name = name.strip()
-        if not sep or name not in types:
-            known = ", ".join(types)
+        if not sep or name not in names:
+            known = ", ".join(names)
             raise FaultSpecError(text, f"'{part}' is not one of name=value with name in {known}")
         try:
-            if name == "match":
-                values[name] = value.strip()
-            elif name == "seed":
-                values[name] = int(value)
-            else:
-                values[name] = float(value)
+            values[name] = convert.get(name, float)(value)
         except ValueError:
             raise FaultSpecError(text, f"{name} must be a number, got '{value.strip()}'") from None
     return FaultSpec(**values)  # type: ignore[arg-type]
@@ -150,10 +123,7 @@ def parse(text: str) -> FaultSpec:
 
 def from_env() -> FaultSpec | None:
     """The spec in ``EOPF_SAMPLE_FAULTS``, or None when it is unset, empty or changes nothing."""
-    text = os.environ.get(ENV_VAR, "").strip()
-    if not text:
-        return None
-    spec = parse(text)
+    spec = parse(os.environ.get(ENV_VAR, ""))
     return spec if spec.active else None
 
 
@@ -161,10 +131,9 @@ def from_env() -> FaultSpec | None:
 class StreamPlan:
     """The faults a handler that streams its own body applies itself (`stream_plan`).
 
-    The middleware only sees a streamed answer once it has been sent, so it cannot cut it
-    short or pace it; it leaves this plan on the request instead, and the handler sends
-    `bytes_to_send` bytes, calling `pace` before each block. A plan the handler used tells
-    the middleware to leave the answer alone.
+    The middleware sees a streamed answer only once it is sent, so the handler sends
+    `bytes_to_send` bytes, calling `pace` before each block; a used plan tells the middleware
+    to leave the answer alone.
     """
 
     injector: FaultInjector | None = None
@@ -213,11 +182,7 @@ class FaultInjector:
         self._link_free_at = 0.0  # monotonic time at which the shared link is next idle
 
     def transfer_delay(self, nbytes: int) -> float:
-        """Seconds until a body of ``nbytes`` has crossed the link, queued after earlier ones.
-
-        One link shared by every answer, as a reader's connection is: bodies sent at the same
-        time queue behind each other, so the total rate never exceeds ``bandwidth``.
-        """
+        """Seconds until ``nbytes`` have crossed the one shared link, after earlier bodies."""
         if not self.spec.bandwidth or nbytes <= 0:
             return 0.0
         with self._lock:
@@ -227,11 +192,7 @@ class FaultInjector:
             return self._link_free_at - now
 
     def decide(self, method: str, path_qs: str, byte_range: str = "") -> tuple[Outcome, float]:
-        """(outcome, a number in [0, 1) for the details) of the next such request.
-
-        The same (method, path, range) asked for the n-th time gets the same answer for the
-        same seed, whatever else happened in between.
-        """
+        """(outcome, a number in [0, 1) for details) of the n-th such request, by the seed."""
         key = (method, path_qs, byte_range)
         with self._lock:
             attempt = self._seen.pop(key, 0)
@@ -283,22 +244,21 @@ class FaultInjector:
 
 def _body_length(response: web.StreamResponse) -> int:
     """Bytes of the answer's body: the built body, else the announced length, else 0."""
+    body = _built_body(response)
+    return len(body) if body is not None else response.content_length or 0
+
+
+def _built_body(response: web.StreamResponse) -> bytes | None:
     body = response.body if isinstance(response, web.Response) else None
-    if isinstance(body, bytes):
-        return len(body)
-    return response.content_length or 0
+    return body if isinstance(body, bytes) else None
 
 
 async def _cut_off(
     request: web.Request, response: web.StreamResponse, detail: float
 ) -> web.StreamResponse:
-    """Send the headers and part of ``response``'s body, then close the connection.
-
-    The client sees a ``Content-Length`` the body never reaches, as when a connection breaks
-    mid-download. Responses without a body of at least two bytes are passed unchanged.
-    """
-    body = response.body if isinstance(response, web.Response) else None
-    if not isinstance(body, bytes) or len(body) < 2:
+    """Send the headers, part of the body, then close: a ``Content-Length`` never reached."""
+    body = _built_body(response)
+    if body is None or len(body) < 2:
         return response
     cut = web.StreamResponse(status=response.status, reason=response.reason)
     for name, value in response.headers.items():

@@ -1,8 +1,6 @@
-"""The origin (scheme://host:port) of a request, for the hrefs the service writes into answers.
+"""The origin (scheme://host:port) of a request, for the absolute links in the answers.
 
-Why one module: the STAC routes and the SAFE replica both put absolute links in their answers
-(item assets, redirects), and both must get them right on whatever port the service runs
-without letting a forged Host header point a link elsewhere.
+Shared by the STAC routes and the SAFE replica, so no forged Host header points a link elsewhere.
 """
 
 from __future__ import annotations
@@ -13,11 +11,7 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def request_origin(request: web.Request) -> str:
-    """scheme://host:port the request came in on.
-
-    The Host header is trusted only when it names the loopback interface the service listens
-    on; anything else falls back to the socket's own address.
-    """
+    """scheme://host:port the request came in on (the Host header only if it is loopback)."""
     if request.url.host in LOOPBACK:
         return str(request.url.origin())
     sockname = request.transport.get_extra_info("sockname") if request.transport else None

@@ -1,9 +1,6 @@
-"""Waiting for something that is starting: one polling loop for every "until it answers".
+"""One polling loop for every "wait until it answers" (the launcher, `helpers.local_server`).
 
-Why this module exists: the launcher waits for the sample service to answer on its port, and
-`helpers.local_server` waits for its folder server; both poll with a deadline. The loop lives
-here, in a module that imports nothing heavy, so a reader-facing helper can use it without
-loading the service's application.
+It imports nothing heavy, so a reader-facing helper can use it without loading the service.
 """
 
 from __future__ import annotations
@@ -20,9 +17,7 @@ def wait_until(
 ) -> Outcome | None:
     """The first answer of ``check()`` that is not None, asked every ``interval`` seconds.
 
-    None when ``timeout`` seconds pass without one. ``check`` decides what is an answer (the
-    service answered, another program holds the port, the process died), so the caller keeps
-    its own errors.
+    None when ``timeout`` seconds pass without one; ``check`` decides what is an answer.
     """
     deadline = time.monotonic() + timeout
     while True:

@@ -1,9 +1,7 @@
 """Every setting and shared fact of the sample service: environment variables, port, paths.
 
-Why one module: the entry script, the launcher, the caches and the SAFE replica used to each
-read their own variables and compute their own folders (two names for one port, three
-"repository root" functions). Each setting now has one name, one default and one reader
-here; README.md lists them in its table of environment variables.
+Each setting has one name, one default and one reader here (``book/data_sources.md`` lists
+the variables).
 """
 
 from __future__ import annotations
@@ -59,10 +57,7 @@ def port(text: str | None = None) -> int:
 
 
 def sample_date(text: str | None = None) -> str:
-    """The catalogue date: ``text`` if given, else ``EOPF_SAMPLE_DATE``, default the tutorial's.
-
-    One line naming the supported dates for anything else (`SettingError`).
-    """
+    """The catalogue date: ``text``, else ``EOPF_SAMPLE_DATE``, default the tutorial's."""
     text = (text if text is not None else os.environ.get(DATE_VAR, "")).strip()
     text = text or TUTORIAL_DATE
     if text not in SUPPORTED_DATES:
@@ -109,10 +104,8 @@ def _writable(path: Path) -> bool:
 def cache_dir(kind: str) -> Path:
     """The folder of one kind of cached file (``chunks``, ``safe`` or ``logs``), created.
 
-    ``chunks`` is ``$EOPF_SAMPLE_CACHE`` when set; every kind otherwise lives in
-    ``<repo>/.cache/sample-service/`` (removed by ``make clean``), the others beside
-    ``$EOPF_SAMPLE_CACHE`` when it is set. A temporary folder stands in when that is not
-    writable, so a read-only checkout still works (without a persistent cache).
+    ``<repo>/.cache/sample-service/<kind>`` (logs at its top); with ``$EOPF_SAMPLE_CACHE`` set,
+    chunks there and the others beside it. A temporary folder stands in for an unwritable one.
     """
     configured = os.environ.get(CACHE_VAR, "").strip()
     service = repo_root() / ".cache" / "sample-service"

@@ -1,12 +1,8 @@
 """Where the sun stands: the one solar-position model of the sample service.
 
-Why one module: the Zarr angle arrays and attributes of a Sentinel-2 product and the
-``MTD_TL.xml`` of its SAFE copy describe the same acquisition, so they must state the same sun
-angles; two formulas used to make them disagree by up to a degree.
-
-The NOAA low-accuracy formulas (about 0.1 degree): enough for plausible angle grids and
-metadata. No solar-position library is among the project's dependencies, and these few lines
-do not justify adding one.
+The Zarr angle arrays of a Sentinel-2 product and the ``MTD_TL.xml`` of its SAFE copy must state
+the same sun angles, so both come from here. NOAA's low-accuracy formulas (about 0.1 degree)
+suffice for plausible metadata; no solar-position library is among the dependencies.
 """
 
 from __future__ import annotations
@@ -76,21 +72,13 @@ def tile_angle_grid(record: ProductRecord) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def tile_sun_angles(record: ProductRecord) -> tuple[np.ndarray, np.ndarray]:
-    """Sun zenith and azimuth (degrees, 23 x 23) over a tile at its sensing start.
-
-    The one statement of a tile's sun angles: the Zarr ``conditions/geometry/sun_angles`` and
-    the SAFE ``MTD_TL.xml`` ``Sun_Angles_Grid`` both come from here, so they agree.
-    """
+    """Sun zenith and azimuth (degrees, 23 x 23) over a tile at its sensing start (Zarr, SAFE)."""
     _, _, (lon, lat) = tile_angle_grid(record)
     return solar_angles(lat, lon, timefmt.parse(record.start_datetime))
 
 
 @functools.lru_cache(maxsize=256)
 def mean_sun_angles(record: ProductRecord) -> tuple[float, float]:
-    """Mean sun zenith and azimuth (degrees) over a tile: the means of `tile_sun_angles`.
-
-    What the store's ``other_metadata`` states as the mean sun angles and what the STAC item
-    states as ``view:sun_*``, so a reader comparing the two finds the same numbers.
-    """
+    """Mean sun zenith and azimuth (degrees) over a tile: ``other_metadata`` and ``view:sun_*``."""
     zenith, azimuth = tile_sun_angles(record)
     return float(zenith.mean()), float(azimuth.mean())

@@ -1,8 +1,7 @@
 """Times as the sample service reads and writes them: RFC 3339 text and compact name stamps.
 
-Why one module: the records, the STAC answers, the Zarr attributes, the scenes and the SAFE
-XML all turn the same instants into text, and each used to do it its own way (five parsers
-and formatters that disagreed on offsets and precision). Every conversion is here.
+Records, STAC answers, Zarr attributes, scenes and SAFE XML turn the same instants into text;
+every conversion is here, so they agree on offsets and precision.
 """
 
 from __future__ import annotations
@@ -18,18 +17,15 @@ _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
     r"(?:([Zz])|([+-])(\d{2}):(\d{2}))"
 )
-"""RFC 3339 section 5.6 ``date-time``: ``T`` and ``Z`` in either case, a fraction of one or more
-digits after a dot, and an offset that is ``Z`` or ``+hh:mm``/``-hh:mm`` (never absent)."""
+"""RFC 3339 section 5.6 ``date-time``: ``T``/``Z`` in either case, an offset always present."""
 
 
 def parse(text: str) -> dt.datetime:
-    """An RFC 3339 date-time (section 5.6) as an aware datetime.
+    """An RFC 3339 date-time (section 5.6) as an aware datetime; ``ValueError`` if not one.
 
-    Why not `datetime.fromisoformat`: it reads ISO 8601, which is wider (a date alone, no
-    offset, ``+0100``, comma decimals, ``50.Z``) and, before Python 3.11, narrower (lower-case
-    ``t``/``z``). STAC asks for RFC 3339 exactly, so that is what is read here. Digits past
-    microseconds are dropped; a leap second (``:60``) is read as the next second. Raises
-    ``ValueError`` naming the text for anything else (callers turn it into their own error).
+    Not `datetime.fromisoformat`: ISO 8601 is wider (a date alone, no offset, ``+0100``, comma
+    decimals) and STAC asks for RFC 3339 exactly. Digits past microseconds are dropped; a leap
+    second (``:60``) is read as the next second.
     """
     found = _RFC3339.fullmatch(text)
     if found is None:
