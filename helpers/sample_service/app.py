@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -35,14 +35,12 @@ from . import (
     zarr3_store,
     zarr_store,
 )
+from .faults import Handler, Middleware
 from .settings import SERVICE_NAME
 
 log = logging.getLogger("helpers.sample_service")
 
 MAX_BODY_BYTES = 1024 * 1024  # search bodies are a few kB; anything bigger is refused (413)
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
 class Store(Protocol):
@@ -88,12 +86,10 @@ def build_app(
 ) -> web.Application:
     """The aiohttp application of the sample service.
 
-    ``faults``: an aiohttp middleware that may delay, fail or cut responses
-    (fault injection for the reliability tests; `faults.py` provides it). It runs
-    outside the JSON error handling, so its answers reach the client unchanged.
-    Without it, ``EOPF_SAMPLE_FAULTS`` (see `faults`) may switch faults on.
-    ``stores``: product id -> store (default: `zarr_store.open_store`); tests pass a
-    stand-in.
+    ``faults``: a middleware that may delay, fail or cut answers (default: the one
+    ``EOPF_SAMPLE_FAULTS`` asks for, see `faults`); it runs outside the JSON error handling, so
+    its answers reach the client unchanged. ``stores``: product id -> v2 store (default:
+    `zarr_store.open_store`); tests pass a stand-in.
     """
     middlewares: list[Middleware] = [_track_activity]
     if faults is None:

@@ -1,18 +1,16 @@
 """The service's on-disk cache: one integrity-checked format for chunks, shards and archives.
 
-Generating a chunk costs tenths of a second, a band's shards or the SAFE archive several
-seconds, and the book reads them again and again. A cache that can be interrupted (CI timeouts,
-Ctrl-C, two service processes sharing a directory) must never hand out a half-written or
-bit-rotten file, so every entry carries its key, length and SHA-256 and is published by an
-atomic rename::
+Making a chunk costs tenths of a second, a band's shards or the SAFE archive seconds, and the
+book reads them again and again. An interrupted cache (CI timeouts, Ctrl-C, two processes on
+one directory) must never hand out a half-written or bit-rotten file, so every entry carries its
+key, length and SHA-256 and is published by an atomic rename::
 
     MAGIC (8 bytes) | sha256(payload) (32) | len(payload) (8, little-endian)
     | len(key) (4, little-endian) | key (utf-8) | payload
 
-Small entries (chunks) are named by their key's SHA-256, read whole and checked on every read.
-Large ones (shards, the archive) live in a named slot, are checked once per change of the file
-and read by ranges from the payload's offset (`StoredFile`); an entry written for another key
-(another version of the generator) is rebuilt in place.
+Small entries (chunks) are named by their key's digest and checked on every read; large ones
+(shards, the archive) live in a named slot, are checked once per change of the file and read by
+ranges (`StoredFile`); one written for another key (another generator version) is rebuilt.
 """
 
 from __future__ import annotations
@@ -50,8 +48,8 @@ def default_cache_root() -> Path:
 def content_digest(files: Iterable[str], patterns: Iterable[str], *extra: str) -> str:
     """A short digest of this package's ``files`` and files matching ``patterns``, plus ``extra``.
 
-    Part of every cache key (chunks) or entry (archive): a change to the code or data that
-    makes the bytes simply stops old entries from being asked for (``make clean`` removes them).
+    Part of every cache key: a change to the code or data that makes the bytes simply stops
+    old entries from being asked for (``make clean`` removes them).
     """
     here = Path(__file__).parent
     digest = hashlib.sha256()
@@ -90,6 +88,10 @@ class StoredFile:
         with self.path.open("rb") as handle:
             handle.seek(self.offset + start)
             return handle.read(stop - start)
+
+    def read(self) -> bytes:
+        """The whole payload (for small files and tests; large ones are read by ranges)."""
+        return self.read_range(0, self.size)
 
 
 class VerifiedCache:

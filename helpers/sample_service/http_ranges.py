@@ -27,8 +27,8 @@ MAX_RANGES = 64
 """More ranges than this in one request are answered with the whole object (RFC 9110 lets a
 server ignore a Range it finds abusive)."""
 BLOCK = 1 << 20
-"""Answers up to this length are built in memory (so the fault middleware can pace or cut
-them); longer ones are streamed in blocks of this size, paced and cut by `faults.stream_plan`."""
+"""Longer answers are streamed in blocks of this size; shorter ones are built whole (for the
+fault middleware to pace or cut)."""
 
 
 class Blob(Protocol):
@@ -145,8 +145,7 @@ def _text(text: str) -> Piece:
 async def _stream(
     request: web.Request, response: web.StreamResponse, pieces: list[Piece], length: int
 ) -> None:
-    """Send ``pieces`` in blocks read off the event loop, as the fault middleware would: paced
-    by its bandwidth, and cut (the connection broken) where it asks."""
+    """Send ``pieces`` in blocks read off the event loop, paced and cut as `faults` asks."""
     plan = faults.stream_plan(request)
     sending = plan.bytes_to_send(length)
     remaining, loop = sending, asyncio.get_running_loop()
@@ -168,11 +167,9 @@ def single_range(
 ) -> tuple[int, int] | None:
     """``(start, stop)`` of the one range asked for, or None to send all ``size`` bytes.
 
-    For answers streamed from a file (the SAFE download), which serve one range at most:
-    several ranges get the whole object, as RFC 9110 allows. ``If-Range`` is honoured: when
-    its validator is not ``etag`` (the object's current entity tag, quoted), the whole object
-    is sent, so a resuming client never splices bytes of two different objects. Raises
-    `Unsatisfiable` when the range lies wholly past the end.
+    For the SAFE download, which serves one range at most (RFC 9110 allows sending the whole
+    object for several). When ``If-Range`` is not ``etag`` (the object's quoted entity tag),
+    the whole object is sent, so a resuming client never splices two different objects.
     """
     if_range = request.headers.get("If-Range")
     if if_range is not None and (etag is None or if_range.strip() != etag):

@@ -68,7 +68,8 @@ class Zarr3Store:
                 def build(path: Path, plan: ShardPlan = plan) -> None:
                     values = block_mean(native, plan.factor)
                     assert values.shape == plan.shape, (plan.path, values.shape, plan.shape)
-                    path.write_bytes(encode_shard(self.layout.array_documents[plan.path], values))
+                    document = self.layout.documents[f"{plan.path}/zarr.json"]
+                    path.write_bytes(encode_shard(document, values))
 
                 self._cache.get_or_create_file(*self._slot(key), build, f"Zarr v3 shard {key}")
 
