@@ -1,19 +1,11 @@
 """The sample service's HTTP application: routes only, wiring the parts below to URLs.
 
-Why this module exists: the STAC side (`stac_api`, routed by `stac_routes`), the Zarr side
-(`zarr_store`) and the SAFE replica (`safe`) are plain Python; this module assembles them
-into one application. It maps the live service's URL layout onto them, answers every error
-as JSON (stac-fastapi style), serves Zarr keys
-with ``Content-Length`` and byte ranges (`http_ranges`: fsspec and sharded v3 reads ask for
-them),
-identifies itself in the ``Server`` header (so the launcher can tell it from
-another program on the port) and tracks activity (so a background instance can
-exit when idle).
-
-The service never reads a file named by a URL: a Zarr key is looked up in the
-product's store, which generates or caches its bytes. Keys that are not plain
-store keys (``..``, encoded dots, backslashes, empty segments) are 404 before
-any lookup.
+It maps the live service's URL layout onto the STAC side (`stac_api`, `stac_routes`), the Zarr
+stores (`zarr_store`, `zarr3_store`, served with byte ranges by `http_ranges`) and the SAFE
+replica (`safe`); answers every error as JSON (stac-fastapi style); names itself in the
+``Server`` header (so the launcher can tell it from another program on the port) and tracks
+activity (so a background instance can exit when idle). A URL never names a file: a Zarr key
+is looked up in its store, and keys that are not plain store keys are 404 before any lookup.
 """
 
 from __future__ import annotations
@@ -24,7 +16,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -43,32 +35,21 @@ from . import (
     zarr3_store,
     zarr_store,
 )
+from .faults import Handler, Middleware
 from .settings import SERVICE_NAME
 
 log = logging.getLogger("helpers.sample_service")
 
 MAX_BODY_BYTES = 1024 * 1024  # search bodies are a few kB; anything bigger is refused (413)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
-
 
 class Store(Protocol):
-    """What the Zarr route needs of a product store (`zarr_store.ProductStore`)."""
+    """What the Zarr route needs of a store: the object under a key, in memory or in a file."""
 
-    def get(self, key: str) -> bytes | None: ...
+    def get(self, key: str) -> bytes | http_ranges.Blob | None: ...
 
 
 StoreOpener = Callable[[str], Store | None]
-
-
-class Zarr3Store(Protocol):
-    """What the Zarr route needs of a v3 store (`zarr3_store.Zarr3Store`)."""
-
-    def get(self, key: str) -> http_ranges.Blob | None: ...
-
-
-Zarr3Opener = Callable[[str], Zarr3Store | None]
 
 
 def service_version() -> str:
@@ -96,7 +77,7 @@ class Activity:
 
 ACTIVITY = web.AppKey("activity", Activity)
 STORES = web.AppKey("stores", StoreOpener)
-ZARR3_STORES = web.AppKey("zarr3_stores", Zarr3Opener)
+ZARR3_STORES = web.AppKey("zarr3_stores", StoreOpener)
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 
 
@@ -105,12 +86,10 @@ def build_app(
 ) -> web.Application:
     """The aiohttp application of the sample service.
 
-    ``faults``: an aiohttp middleware that may delay, fail or cut responses
-    (fault injection for the reliability tests; `faults.py` provides it). It runs
-    outside the JSON error handling, so its answers reach the client unchanged.
-    Without it, ``EOPF_SAMPLE_FAULTS`` (see `faults`) may switch faults on.
-    ``stores``: product id -> store (default: `zarr_store.open_store`); tests pass a
-    stand-in.
+    ``faults``: a middleware that may delay, fail or cut answers (default: the one
+    ``EOPF_SAMPLE_FAULTS`` asks for, see `faults`); it runs outside the JSON error handling, so
+    its answers reach the client unchanged. ``stores``: product id -> v2 store (default:
+    `zarr_store.open_store`); tests pass a stand-in.
     """
     middlewares: list[Middleware] = [_track_activity]
     if faults is None:
@@ -229,20 +208,17 @@ async def _zarr_object(request: web.Request) -> web.StreamResponse:
     date = info.get("date", settings.TUTORIAL_DATE)
     if not is_store_key(key):
         raise web.HTTPNotFound(reason="No such object.")
-    loop, executor = asyncio.get_running_loop(), request.app[EXECUTOR]
-    blob: http_ranges.Blob | None
     if zarr3_catalog.record_at(requested, date) is not None:  # a staging (Zarr v3) copy
-        blob = await loop.run_in_executor(
-            executor, _read_zarr3_key, request.app[ZARR3_STORES], product_id, key
-        )
+        stores = request.app[ZARR3_STORES]
     else:
         record = catalog.get_product(product_id)
         if record is None or not catalog.held_on(record, date):
             raise web.HTTPNotFound(reason="No such object.")
         if catalog.product_path(record) != requested:
             raise web.HTTPNotFound(reason="No such object.")
-        data = await loop.run_in_executor(executor, _read_key, request.app[STORES], product_id, key)
-        blob = None if data is None else http_ranges.BytesBlob(data)
+        stores = request.app[STORES]
+    loop, executor = asyncio.get_running_loop(), request.app[EXECUTOR]
+    blob = await loop.run_in_executor(executor, _read_key, stores, product_id, key)
     if blob is None:
         raise web.HTTPNotFound(reason="No such object.")
     content_type = (
@@ -250,16 +226,12 @@ async def _zarr_object(request: web.Request) -> web.StreamResponse:
         if key.rsplit("/", 1)[-1] in _METADATA_KEYS
         else "application/octet-stream"
     )
-    return http_ranges.respond(request, blob, content_type)
+    return await http_ranges.respond(request, blob, content_type)
 
 
-def _read_key(stores: StoreOpener, product_id: str, key: str) -> bytes | None:
-    """Blocking: open the product's store (memoised there) and read one key."""
+def _read_key(stores: StoreOpener, product_id: str, key: str) -> http_ranges.Blob | None:
+    """Blocking: open the store (memoised there) and find one key (a chunk or shard may be
+    made here)."""
     store = stores(product_id)
-    return None if store is None else store.get(key)
-
-
-def _read_zarr3_key(stores: Zarr3Opener, product_id: str, key: str) -> http_ranges.Blob | None:
-    """Blocking: open a v3 store (memoised) and find one key (a shard may be built here)."""
-    store = stores(product_id)
-    return None if store is None else store.get(key)
+    found = None if store is None else store.get(key)
+    return http_ranges.BytesBlob(found) if isinstance(found, bytes) else found

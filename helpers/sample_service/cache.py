@@ -1,36 +1,33 @@
-"""The service's on-disk cache: one integrity-checked format for chunks and archives.
+"""The service's on-disk cache: one integrity-checked format for chunks, shards and archives.
 
-Why this module exists: generating and compressing a 1830 x 1830 chunk costs a few tenths of a
-second, and building the SAFE archive several seconds; the book reads whole bands several times
-and downloads the archive in every build. Keeping the bytes on disk makes every later read as
-cheap as reading a file. A cache that can be interrupted (CI timeouts, Ctrl-C, two service
-processes sharing a directory) must never hand out a half-written or bit-rotten file, so every
-entry carries its key, its length and its SHA-256 digest, and entries are published with an
-atomic rename.
-
-Entry layout, the same for a chunk of a few kB and an archive of 170 MB::
+Making a chunk costs tenths of a second, a band's shards or the SAFE archive seconds, and the
+book reads them again and again. An interrupted cache (CI timeouts, Ctrl-C, two processes on
+one directory) must never hand out a half-written or bit-rotten file, so every entry carries its
+key, length and SHA-256 and is published by an atomic rename::
 
     MAGIC (8 bytes) | sha256(payload) (32) | len(payload) (8, little-endian)
     | len(key) (4, little-endian) | key (utf-8) | payload
 
-Small entries (chunks, land-mask crops) are named by the SHA-256 of their key and read whole,
-checked on every read (`VerifiedCache.get_or_create`). Large entries (the archive) live in a
-named slot, are checked once per change of the file and served from the payload's offset
-(`VerifiedCache.get_or_create_file`); an entry written for another key (another version of
-the generator) is rebuilt in place.
+Small entries (chunks) are named by their key's digest and checked on every read; large ones
+(shards, the archive) live in a named slot, are checked once per change of the file and read by
+ranges (`StoredFile`); one written for another key (another generator version) is rebuilt.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
 import logging
 import os
+import shutil
 import struct
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 
 from .settings import CACHE_VAR, cache_dir
 
@@ -39,6 +36,8 @@ logger = logging.getLogger("helpers.sample_service")
 CACHE_ENV = CACHE_VAR
 _MAGIC = b"EOPFCC1\n"
 _HEADER = struct.Struct("<32sQI")  # digest, payload length, key length
+_HEAD_SIZE = len(_MAGIC) + _HEADER.size
+T = TypeVar("T")
 
 
 def default_cache_root() -> Path:
@@ -49,8 +48,8 @@ def default_cache_root() -> Path:
 def content_digest(files: Iterable[str], patterns: Iterable[str], *extra: str) -> str:
     """A short digest of this package's ``files`` and files matching ``patterns``, plus ``extra``.
 
-    Part of every cache key (chunks) or entry (archive): a change to the code or data that
-    makes the bytes simply stops old entries from being asked for (``make clean`` removes them).
+    Part of every cache key: a change to the code or data that makes the bytes simply stops
+    old entries from being asked for (``make clean`` removes them).
     """
     here = Path(__file__).parent
     digest = hashlib.sha256()
@@ -63,6 +62,19 @@ def content_digest(files: Iterable[str], patterns: Iterable[str], *extra: str) -
     return digest.hexdigest()[:16]
 
 
+def one_per_key(make: Callable[[str], T]) -> Callable[[str], T]:
+    """``make`` memoised: one result per key, made once even when threads ask at the same time."""
+    lock = threading.Lock()
+    memoised = functools.cache(make)
+
+    @functools.wraps(make)
+    def get(key: str) -> T:
+        with lock:
+            return memoised(key)
+
+    return get
+
+
 @dataclass(frozen=True)
 class StoredFile:
     """A verified large entry: its file, and where its payload starts and how long it is."""
@@ -71,11 +83,15 @@ class StoredFile:
     offset: int
     size: int
 
-    def read(self) -> bytes:
-        """The whole payload (for small files and tests; large ones are streamed)."""
+    def read_range(self, start: int, stop: int) -> bytes:
+        """Bytes ``start`` to ``stop - 1`` of the payload; only these are read from disk."""
         with self.path.open("rb") as handle:
-            handle.seek(self.offset)
-            return handle.read(self.size)
+            handle.seek(self.offset + start)
+            return handle.read(stop - start)
+
+    def read(self) -> bytes:
+        """The whole payload (for small files and tests; large ones are read by ranges)."""
+        return self.read_range(0, self.size)
 
 
 class VerifiedCache:
@@ -92,13 +108,9 @@ class VerifiedCache:
         return self.root / digest[:2] / digest[2:]
 
     def _key_lock(self, key: str) -> threading.Lock:
-        # One lock per key: two threads asking for the same missing chunk
-        # generate it once instead of twice.
+        # One lock per key: two threads asking for the same missing entry make it once.
         with self._locks_guard:
-            lock = self._locks.get(key)
-            if lock is None:
-                lock = self._locks[key] = threading.Lock()
-            return lock
+            return self._locks.setdefault(key, threading.Lock())
 
     def get_or_create(self, key: str, make: Callable[[], bytes]) -> bytes:
         """The cached bytes of ``key``; ``make()`` fills (or repairs) the entry."""
@@ -107,50 +119,27 @@ class VerifiedCache:
             if cached is not None:
                 return cached
             payload = make()
-            self._write(key, payload)
+            path, digest = self._path(key), hashlib.sha256(payload).digest()
+            try:
+                _publish(path, key, digest, len(payload), io.BytesIO(payload))
+            except OSError as exc:  # a full or read-only disk costs speed, not correctness
+                logger.warning("chunk cache: cannot write %s (%s)", path, exc)
             return payload
 
     def _read(self, key: str) -> bytes | None:
         path = self._path(key)
         try:
-            blob = path.read_bytes()
+            entry = path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as exc:
             logger.warning("chunk cache: cannot read %s (%s); regenerating", path, exc)
             return None
-        problem = self._check(blob, key)
+        problem = _problem(io.BytesIO(entry), len(entry), key)
         if problem is None:
-            start = len(_MAGIC) + _HEADER.size + len(key.encode("utf-8"))
-            return blob[start:]
+            return entry[_HEAD_SIZE + len(key.encode("utf-8")) :]
         logger.warning("chunk cache: %s entry %s (%s); regenerating", problem, path, key)
         return None
-
-    @staticmethod
-    def _check(blob: bytes, key: str) -> str | None:
-        """None when ``blob`` is a complete, intact entry for ``key``; else why not."""
-        key_bytes = key.encode("utf-8")
-        head_end = len(_MAGIC) + _HEADER.size
-        if len(blob) < head_end or not blob.startswith(_MAGIC):
-            return "truncated"
-        digest, length, key_length = _HEADER.unpack_from(blob, len(_MAGIC))
-        if key_length != len(key_bytes) or blob[head_end : head_end + key_length] != key_bytes:
-            return "foreign"
-        payload = memoryview(blob)[head_end + key_length :]
-        if len(payload) != length:
-            return "truncated"
-        if hashlib.sha256(payload).digest() != digest:
-            return "corrupt"
-        return None
-
-    def _write(self, key: str, payload: bytes) -> None:
-        path = self._path(key)
-        try:
-            _publish(path, key, hashlib.sha256(payload).digest(), len(payload), [payload])
-        except OSError as exc:  # a full or read-only disk costs speed, not correctness
-            logger.warning("chunk cache: cannot write %s (%s)", path, exc)
-
-    # --- large entries in named slots ------------------------------------------------------------
 
     def get_or_create_file(
         self, slot: str, key: str, build: Callable[[Path], None], what: str
@@ -167,7 +156,7 @@ class VerifiedCache:
                 return _stored(path, key)
             if problem == "missing":
                 logger.info("Building the %s (once; cached in %s)", what, self.root)
-            elif problem == "written for another key":
+            elif problem == "foreign":
                 logger.info("Rebuilding the %s %s: built by another version", what, path)
             else:
                 logger.warning("Corrupt %s %s (%s); rebuilding it", what, path, problem)
@@ -191,25 +180,13 @@ class VerifiedCache:
         try:
             stat = path.stat()
             with path.open("rb") as handle:
-                head = handle.read(len(_MAGIC) + _HEADER.size)
-                if len(head) < len(_MAGIC) + _HEADER.size or not head.startswith(_MAGIC):
-                    return "truncated"
-                digest, length, key_length = _HEADER.unpack_from(head, len(_MAGIC))
-                if handle.read(key_length) != key.encode("utf-8"):
-                    return "written for another key"
-                if stat.st_size != len(head) + key_length + length:
-                    return "truncated"
-                if self._verified.get(path) == (stat.st_size, stat.st_mtime_ns):
-                    return None
-                hasher = hashlib.sha256()
-                while block := handle.read(4 << 20):
-                    hasher.update(block)
+                checked = self._verified.get(path) == (stat.st_size, stat.st_mtime_ns)
+                problem = _problem(handle, stat.st_size, key, hash_payload=not checked)
         except FileNotFoundError:
             return "missing"
-        if hasher.digest() != digest:
-            return "corrupt"
-        self._verified[path] = (stat.st_size, stat.st_mtime_ns)
-        return None
+        if problem is None:
+            self._verified[path] = (stat.st_size, stat.st_mtime_ns)
+        return problem
 
     def _build_file(self, path: Path, key: str, build: Callable[[Path], None]) -> None:
         """Build the payload into a private file, then publish it as the entry at ``path``."""
@@ -219,24 +196,38 @@ class VerifiedCache:
         payload = Path(payload_name)
         try:
             build(payload)
-            hasher, size = hashlib.sha256(), 0
             with payload.open("rb") as handle:
-                while block := handle.read(4 << 20):
-                    hasher.update(block)
-                    size += len(block)
-            with payload.open("rb") as handle:
-                blocks = iter(lambda: handle.read(4 << 20), b"")
-                _publish(path, key, hasher.digest(), size, blocks)
+                digest = hashlib.file_digest(handle, "sha256").digest()
+                handle.seek(0)
+                _publish(path, key, digest, payload.stat().st_size, handle)
         finally:
             payload.unlink(missing_ok=True)
 
 
+def _problem(entry: BinaryIO, size: int, key: str, hash_payload: bool = True) -> str | None:
+    """None when ``entry`` (``size`` bytes) is a whole, intact entry for ``key``; else why not."""
+    head = entry.read(_HEAD_SIZE)
+    if len(head) < _HEAD_SIZE or not head.startswith(_MAGIC):
+        return "truncated"
+    digest, length, key_length = _HEADER.unpack_from(head, len(_MAGIC))
+    if entry.read(key_length) != key.encode("utf-8"):
+        return "foreign"
+    if size != _HEAD_SIZE + key_length + length:
+        return "truncated"
+    if not hash_payload:
+        return None
+    hasher = hashlib.sha256()
+    while block := entry.read(4 << 20):
+        hasher.update(block)
+    return None if hasher.digest() == digest else "corrupt"
+
+
 def _stored(path: Path, key: str) -> StoredFile:
-    offset = len(_MAGIC) + _HEADER.size + len(key.encode("utf-8"))
+    offset = _HEAD_SIZE + len(key.encode("utf-8"))
     return StoredFile(path, offset, path.stat().st_size - offset)
 
 
-def _publish(path: Path, key: str, digest: bytes, size: int, blocks: Iterable[bytes]) -> None:
+def _publish(path: Path, key: str, digest: bytes, size: int, payload: BinaryIO) -> None:
     """Write an entry beside ``path``, then rename it there: readers see the old entry or the
     complete new one, never a partial file."""
     key_bytes = key.encode("utf-8")
@@ -245,8 +236,7 @@ def _publish(path: Path, key: str, digest: bytes, size: int, blocks: Iterable[by
     try:
         with os.fdopen(fd, "wb") as tmp:
             tmp.write(_MAGIC + _HEADER.pack(digest, size, len(key_bytes)) + key_bytes)
-            for block in blocks:
-                tmp.write(block)
+            shutil.copyfileobj(payload, tmp, 4 << 20)
         os.chmod(tmp_name, 0o644)  # mkstemp makes it private; the cache holds public samples
         os.replace(tmp_name, path)
     except BaseException:

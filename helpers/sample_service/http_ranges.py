@@ -1,18 +1,17 @@
 """HTTP byte ranges (RFC 9110 section 14) over any stored object: one range, several, or none.
 
-Why this module exists: a sharded Zarr v3 store is read almost only through ranges (the
-shard index at the end with a suffix range, then each inner chunk with its own range), so the
-service must answer them as an object store does: ``206`` with ``Content-Range`` for one
-range, ``206 multipart/byteranges`` for several, ``416`` with ``Content-Range: bytes */size``
-when none can be satisfied, ``Accept-Ranges: bytes`` always. aiohttp parses a single range
-(``request.http_range``) but neither several nor the multipart answer, so both are here.
-
-Objects are blobs (`Blob`), so a 150 MB shard in the cache is read range by range from its file
-and never loaded whole for a range request.
+A sharded Zarr v3 store is read almost only by ranges (the shard index by a suffix range, then
+each inner chunk), so the service answers as an object store does: ``206`` with
+``Content-Range`` for one range, ``206 multipart/byteranges`` for several, ``416`` with
+``Content-Range: bytes */size`` when none can be satisfied, ``Accept-Ranges: bytes`` always.
+aiohttp parses a single range (``request.http_range``) but neither several nor the multipart
+answer, so both are here. Only the bytes asked for are read, and an answer longer than `BLOCK`
+is streamed block by block: a whole 121 MB shard is never held in memory.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from dataclasses import dataclass
@@ -20,25 +19,30 @@ from typing import Protocol
 
 from aiohttp import web
 
+from . import faults
+
 _UNIT = re.compile(r"\s*bytes\s*=\s*(.+)", re.IGNORECASE)
 _SPEC = re.compile(r"\s*(\d*)\s*-\s*(\d*)\s*")
 MAX_RANGES = 64
 """More ranges than this in one request are answered with the whole object (RFC 9110 lets a
 server ignore a Range it finds abusive)."""
+BLOCK = 1 << 20
+"""Longer answers are streamed in blocks of this size; shorter ones are built whole (for the
+fault middleware to pace or cut)."""
 
 
 class Blob(Protocol):
-    """A stored object: its size, and any slice of its bytes."""
+    """A stored object: its size, and any slice of its bytes (`cache.StoredFile`, `BytesBlob`)."""
 
     @property
     def size(self) -> int: ...
 
-    def read(self, start: int, stop: int) -> bytes: ...
+    def read_range(self, start: int, stop: int) -> bytes: ...
 
 
 @dataclass(frozen=True)
 class BytesBlob:
-    """An object held in memory (metadata documents, small chunks)."""
+    """An object held in memory (metadata documents, chunks, multipart headers)."""
 
     data: bytes
 
@@ -46,7 +50,7 @@ class BytesBlob:
     def size(self) -> int:
         return len(self.data)
 
-    def read(self, start: int, stop: int) -> bytes:
+    def read_range(self, start: int, stop: int) -> bytes:
         return self.data[start:stop]
 
 
@@ -92,36 +96,70 @@ def parse_ranges(header: str | None, size: int) -> list[tuple[int, int]] | None:
     return wanted
 
 
-def respond(request: web.Request, blob: Blob, content_type: str) -> web.Response:
-    """Answer a GET or HEAD for ``blob``: 200, 206 (one or several ranges) or 416.
+Piece = tuple[Blob, int, int]
 
-    The answer is built, not streamed, so that the fault middleware (`faults`) can pace or
-    cut its body like any other: only the bytes asked for are read from the blob.
-    """
+
+async def respond(request: web.Request, blob: Blob, content_type: str) -> web.StreamResponse:
+    """Answer a GET or HEAD for ``blob``: 200, 206 (one or several ranges) or 416."""
     size = blob.size
     headers = {"Accept-Ranges": "bytes"}
     try:
         wanted = parse_ranges(request.headers.get("Range"), size)
     except Unsatisfiable:
         return not_satisfiable(size)
-    if wanted is None:
-        return web.Response(body=blob.read(0, size), content_type=content_type, headers=headers)
-    if len(wanted) == 1:
-        start, stop = wanted[0]
-        headers.update(partial_headers(start, stop, size))
-        body = blob.read(start, stop)
-        return web.Response(status=206, body=body, content_type=content_type, headers=headers)
-    boundary = uuid.uuid4().hex
-    parts = []
-    for start, stop in wanted:
-        head = (
-            f"--{boundary}\r\nContent-Type: {content_type}\r\n"
-            f"Content-Range: bytes {start}-{stop - 1}/{size}\r\n\r\n"
-        )
-        parts.append(head.encode() + blob.read(start, stop))
-    body = b"\r\n".join(parts) + f"\r\n--{boundary}--\r\n".encode()
-    headers["Content-Type"] = f"multipart/byteranges; boundary={boundary}"
-    return web.Response(status=206, body=body, headers=headers)
+    if wanted is None or len(wanted) == 1:
+        start, stop = (0, size) if wanted is None else wanted[0]
+        if wanted is not None:
+            headers.update(partial_headers(start, stop, size))
+        pieces: list[Piece] = [(blob, start, stop)]
+    else:
+        boundary = uuid.uuid4().hex
+        pieces = []
+        for start, stop in wanted:
+            head = (
+                f"--{boundary}\r\nContent-Type: {content_type}\r\n"
+                f"Content-Range: bytes {start}-{stop - 1}/{size}\r\n\r\n"
+            )
+            pieces += [_text(head), (blob, start, stop), _text("\r\n")]
+        pieces.append(_text(f"--{boundary}--\r\n"))
+        content_type = f"multipart/byteranges; boundary={boundary}"
+    headers["Content-Type"] = content_type
+    status = 200 if wanted is None else 206
+    length = sum(stop - start for _, start, stop in pieces)
+    if length <= BLOCK:
+        body = b"".join(source.read_range(start, stop) for source, start, stop in pieces)
+        return web.Response(status=status, body=body, headers=headers)
+    response = web.StreamResponse(status=status, headers=headers)
+    response.content_length = length
+    await response.prepare(request)
+    if request.method != "HEAD":
+        await _stream(request, response, pieces, length)
+    return response
+
+
+def _text(text: str) -> Piece:
+    data = BytesBlob(text.encode())
+    return data, 0, data.size
+
+
+async def _stream(
+    request: web.Request, response: web.StreamResponse, pieces: list[Piece], length: int
+) -> None:
+    """Send ``pieces`` in blocks read off the event loop, paced and cut as `faults` asks."""
+    plan = faults.stream_plan(request)
+    sending = plan.bytes_to_send(length)
+    remaining, loop = sending, asyncio.get_running_loop()
+    for source, start, stop in pieces:
+        stop = min(stop, start + remaining)
+        for at in range(start, stop, BLOCK):
+            block = await loop.run_in_executor(None, source.read_range, at, min(stop, at + BLOCK))
+            await plan.pace(len(block))
+            await response.write(block)
+        remaining -= stop - start
+    if sending < length:
+        faults.break_connection(request)  # an injected fault: the link fails mid-body
+    else:
+        await response.write_eof()
 
 
 def single_range(
@@ -129,11 +167,9 @@ def single_range(
 ) -> tuple[int, int] | None:
     """``(start, stop)`` of the one range asked for, or None to send all ``size`` bytes.
 
-    For answers streamed from a file (the SAFE download), which serve one range at most:
-    several ranges get the whole object, as RFC 9110 allows. ``If-Range`` is honoured: when
-    its validator is not ``etag`` (the object's current entity tag, quoted), the whole object
-    is sent, so a resuming client never splices bytes of two different objects. Raises
-    `Unsatisfiable` when the range lies wholly past the end.
+    For the SAFE download, which serves one range at most (RFC 9110 allows sending the whole
+    object for several). When ``If-Range`` is not ``etag`` (the object's quoted entity tag),
+    the whole object is sent, so a resuming client never splices two different objects.
     """
     if_range = request.headers.get("If-Range")
     if if_range is not None and (etag is None or if_range.strip() != etag):

@@ -1,12 +1,10 @@
 """The Zarr v3 staging collection ``sentinel-2-l2a-zarr3``: which products have a v3 copy.
 
-Why this module exists: since July 2026 the live service lists, beside ``sentinel-2-l2a``, a
-staging collection whose items carry the same ids but point at Zarr v3 stores made by CPM 3.0
-(``cpm_v300``). An id is then no longer unique across the catalogue, so the staging items are
-not records of their own: ``templates/catalogue/zarr3/sentinel-2-l2a-zarr3.json`` names the
-``sentinel-2-l2a`` products that have a copy, and each copy is that product's record with the
-staging collection and CPM version. Same record, same scene: both views of one product show
-the same pixels.
+Since July 2026 the live service lists a staging collection whose items carry the ids of
+``sentinel-2-l2a`` items but point at Zarr v3 stores made by CPM 3.0. An id is then not unique
+across the catalogue, so a staging item is no record of its own: ``templates/catalogue/zarr3/``
+names the products that have a copy, and a copy is that product's record with the staging
+collection and CPM version (same record, same scene, same pixels).
 """
 
 from __future__ import annotations
@@ -21,7 +19,6 @@ from .catalog import ProductRecord
 from .errors import CatalogueError
 
 S2_L2A_ZARR3 = "sentinel-2-l2a-zarr3"
-ZARR3_CPM = "cpm_v300"
 _FILE = catalog.CATALOGUE_DIR / "zarr3" / f"{S2_L2A_ZARR3}.json"
 
 
@@ -42,7 +39,8 @@ def load_staging(path: Path = _FILE) -> StagingCollection:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as error:
         raise CatalogueError(path.name, "-", "-", f"is not valid JSON ({error})") from None
-    for key in ("collection", "mirrors", "listed_from", "cpm_version"):
+    strings = ("collection", "mirrors", "listed_from", "cpm_version")
+    for key in strings:
         if not isinstance(raw.get(key), str):
             raise CatalogueError(path.name, "-", key, "must be a string")
     ids = raw.get("ids")
@@ -54,28 +52,22 @@ def load_staging(path: Path = _FILE) -> StagingCollection:
             raise CatalogueError(
                 path.name, str(product_id), "ids", f"is not a product of {raw['mirrors']}"
             )
-    return StagingCollection(
-        raw["collection"], raw["mirrors"], raw["listed_from"], raw["cpm_version"], tuple(ids)
-    )
+    return StagingCollection(**{key: raw[key] for key in strings}, ids=tuple(ids))
 
 
-@functools.cache
-def staging() -> StagingCollection:
-    """The staging collection (loaded once)."""
-    return load_staging()
+staging = functools.cache(load_staging)
+"""The staging collection (loaded once)."""
 
 
 @functools.cache
 def _copies() -> dict[str, ProductRecord]:
     spec = staging()
-    copies = {}
-    for product_id in spec.ids:
-        original = catalog.get_product(product_id)
-        assert original is not None  # checked by load_staging
-        copies[product_id] = dataclasses.replace(
-            original, collection=spec.collection, cpm_version=spec.cpm_version
-        )
-    return copies
+    originals = [catalog.get_product(product_id) for product_id in spec.ids]  # all found
+    return {
+        r.id: dataclasses.replace(r, collection=spec.collection, cpm_version=spec.cpm_version)
+        for r in originals
+        if r is not None
+    }
 
 
 def records_on(date: str) -> tuple[ProductRecord, ...]:
@@ -91,11 +83,8 @@ def zarr3_record(product_id: str) -> ProductRecord | None:
 
 
 def store_path(record: ProductRecord) -> str:
-    """Path of the v3 store below the service root: data.eodc.eu's layout, as for cpm_v270.
-
-    ``data/collections/EOPF_ZARR/products/cpm_v300/S02MSIL2A/<YYYY>/<MM>/<DD>/<id>.zarr``
-    (the hrefs of the two real items in the reference folder).
-    """
+    """Path of the v3 store below the service root: data.eodc.eu's layout, as for cpm_v270
+    (``data/collections/EOPF_ZARR/products/cpm_v300/S02MSIL2A/<YYYY>/<MM>/<DD>/<id>.zarr``)."""
     return catalog.product_path(record)
 
 

@@ -1,12 +1,9 @@
 """STAC items of the Zarr v3 staging collection, shaped like the live ones.
 
-Why this module exists: the staging items are what trips the tutorial's code first. They keep
-the ``sentinel-2-l2a`` item's id, time, footprint and most properties, but their assets are
-level groups of a v3 store with media type ``application/vnd.zarr; version=3`` (so
-``MediaType.ZARR`` finds nothing), carry no ``xarray:open_datatree_kwargs``, and the CRS is in
-``proj:code``/``proj:wkt2`` with ``proj:bbox`` in metres. The asset layout is copied from a real
-item (``templates/stac/item_assets_cpm_v300.json``, source in the file); per product only the
-hrefs, shapes and CRS change.
+They keep the ``sentinel-2-l2a`` item's id, time, footprint and most properties, but their
+assets are level groups of a v3 store typed ``application/vnd.zarr; version=3`` (so
+``MediaType.ZARR`` finds nothing) without ``xarray:*`` kwargs, and the CRS is in ``proj:code``
+and ``proj:wkt2``. The assets are a real item's (``templates/stac/item_assets_cpm_v300.json``).
 """
 
 from __future__ import annotations

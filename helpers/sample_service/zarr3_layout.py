@@ -1,16 +1,11 @@
 """The structure of a Zarr v3 (CPM 3.0) Sentinel-2 L2A store, written by zarr-python itself.
 
-Why this module exists: the staging collection's stores (`zarr3_catalog`) differ from the v2
-stores in everything a reader meets: ``zarr.json`` documents (the root one consolidated), one
-shard per band level read by byte ranges, six levels ``r10m`` to ``r720m`` described by a
-``multiscales`` attribute, and the CRS inside the store (``spatial_ref`` per level with
-``crs_wkt``, ``grid_mapping`` on every band). The layout follows the live stores as measured in
-September 2026 and the EOPF-Explorer GeoZarr example (``templates/README.md``, "Zarr v3").
-
-Rather than writing v3 metadata by hand, the hierarchy is created with zarr's own API in a
-`MemoryStore` and consolidated with `zarr.consolidate_metadata`; the documents served are the
-bytes zarr wrote. Bands get no data here: `zarr3_store` encodes their shards on demand, with
-the same array metadata (`encode_shard`), from the v2 store's scene.
+The live v3 stores (September 2026, and the EOPF-Explorer GeoZarr example: ``templates/README.md``,
+"Zarr v3") differ from v2 in all a reader meets: ``zarr.json`` documents (the root one
+consolidated), one shard per band level read by byte ranges, six levels ``r10m`` to ``r720m``
+described by ``multiscales``, and the CRS inside the store (``spatial_ref`` per level,
+``grid_mapping`` on every band). The hierarchy is made with zarr's API in a `MemoryStore`, so
+the documents served are the bytes zarr wrote; bands get no data here (`zarr3_store`).
 """
 
 from __future__ import annotations
@@ -51,11 +46,8 @@ _V2_ONLY_ATTRS += ("proj:transform", "proj:wkt2", "coordinates")
 
 @dataclass(frozen=True)
 class ShardPlan:
-    """One shard of a band level: where its values come from.
-
-    ``source`` is the v2 array (same record, native resolution) whose values, block-averaged
-    by ``factor`` (1: as they are), fill the array ``path``.
-    """
+    """One shard: the v2 array ``source`` (native resolution), averaged over blocks of
+    ``factor`` x ``factor`` pixels (1: as it is), fills the array ``path``."""
 
     path: str
     shape: tuple[int, int]
@@ -70,8 +62,6 @@ class Layout:
     documents: dict[str, bytes]
     shards: dict[str, ShardPlan]
     """By shard key, e.g. ``measurements/reflectance/r720m/b04/c/0/0``."""
-    array_documents: dict[str, bytes]
-    """The ``zarr.json`` of each sharded array, by array path (what `encode_shard` needs)."""
 
 
 def level_name(resolution: int) -> str:
@@ -211,9 +201,7 @@ def build_layout(record: ProductRecord) -> Layout:
     with warnings.catch_warnings():  # consolidated v3 metadata: not in the spec, but live
         warnings.simplefilter("ignore", UserWarning)
         zarr.consolidate_metadata(store)
-    documents = _store_bytes(store)
-    array_documents = {plan.path: documents[f"{plan.path}/zarr.json"] for plan in shards.values()}
-    return Layout(documents, shards, array_documents)
+    return Layout(_store_bytes(store), shards)
 
 
 def _store_bytes(store: MemoryStore) -> dict[str, bytes]:

@@ -1,49 +1,40 @@
 """Zarr v2 stores of the sample products: keys in, the bytes a real store holds out.
 
-Why this module exists: the HTTP app serves ``<product>.zarr/<key>``; this
-module answers for the key. Metadata keys come from the product's consolidated
-metadata (`products`); chunk keys are generated on request from the product's
-scene (`scenes`), encoded with the array's own codec, and kept in the on-disk
-`VerifiedCache`, so a product is never materialised as a whole and every request
-for a chunk returns identical bytes.
+Metadata keys come from the product's consolidated metadata (`products`); chunks are generated
+on request from the product's scene (`scenes`), encoded with the array's own codec and kept in
+the `VerifiedCache`, so a product is never materialised whole and a chunk's bytes never change.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from typing import Any
 
 import numcodecs
 import numpy as np
+import zarr
 
 from . import products, scenes
-from .cache import VerifiedCache, content_digest, default_cache_root
+from .cache import VerifiedCache, content_digest, default_cache_root, one_per_key
 from .catalog import ProductRecord, get_product
 
 _INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
+_GENERATOR_FILES = (
+    *("catalog.py", "cpm_versions.py", "products.py", "products_generic.py", "zmeta.py"),
+    *("zarr_store.py", "zarr3_layout.py", "zarr3_store.py", "solar.py", "timefmt.py"),
+)
 
 
-def _generator_version(record: ProductRecord) -> str:
-    """A digest of everything that decides a product's chunk bytes.
+def generator_version(record: ProductRecord) -> str:
+    """A digest of everything that decides a product's chunk and shard bytes.
 
-    The scene, template and encoding code, the templates and the product's record: part of
-    every cache key, so a change to any of them simply stops old entries from being asked for.
+    The scene, template and encoding code, the templates, the product's record and the
+    libraries that encode: part of every cache key, so a change to any of them simply stops
+    old entries from being asked for.
     """
+    patterns = ("scenes/*.py", "templates/*.json", "templates/zarr3/*.json")
     return content_digest(
-        (
-            "catalog.py",
-            "cpm_versions.py",
-            "products.py",
-            "products_generic.py",
-            "zmeta.py",
-            "zarr_store.py",
-            "solar.py",
-            "timefmt.py",
-        ),
-        ("scenes/*.py", "templates/*.json"),
-        repr(record),
-        np.__version__,
+        _GENERATOR_FILES, patterns, repr(record), np.__version__, zarr.__version__
     )
 
 
@@ -53,13 +44,13 @@ class ProductStore:
     def __init__(self, record: ProductRecord, cache: VerifiedCache) -> None:
         self.record = record
         self._cache = cache
-        self._version = _generator_version(record)
+        self._version = generator_version(record)
         self._zmetadata = products.build_zmetadata(record)
         meta = self._zmetadata["metadata"]
         self._specs = products.array_specs(self._zmetadata)
         # Every metadata document, serialised once, as zarr itself writes them.
-        self._documents = {key: encode_metadata(value) for key, value in meta.items()}
-        self._documents[".zmetadata"] = encode_metadata(self._zmetadata)
+        self._documents = {key: products.dump_document(value) for key, value in meta.items()}
+        self._documents[".zmetadata"] = products.dump_document(self._zmetadata)
         self._groups = sorted(
             key[: -len(".zgroup")].rstrip("/") for key in meta if key.endswith(".zgroup")
         )
@@ -92,36 +83,25 @@ class ProductStore:
             return document
         array_path, _, chunk_id = key.rpartition("/")
         spec = self._specs.get(array_path)
-        if spec is None:
-            return None
-        index = self._parse_chunk_id(spec, chunk_id)
-        if index is None:
+        index = None if spec is None else _parse_chunk_id(spec, chunk_id)
+        if spec is None or index is None:
             return None
         cache_key = f"{self._version}/{self.record.id}/{key}"
-        return self._cache.get_or_create(cache_key, lambda: self._encode(spec, index))
-
-    @staticmethod
-    def _parse_chunk_id(spec: products.ArraySpec, chunk_id: str) -> tuple[int, ...] | None:
-        if not spec.shape:  # a 0-d array has exactly one chunk, "0"
-            return () if chunk_id == "0" else None
-        parts = chunk_id.split(".")
-        if len(parts) != len(spec.shape) or not all(_INDEX.fullmatch(p) for p in parts):
-            return None
-        index = tuple(int(p) for p in parts)
-        if any(i >= n for i, n in zip(index, spec.chunk_grid, strict=True)):
-            return None
-        return index
-
-    def _encode(self, spec: products.ArraySpec, index: tuple[int, ...]) -> bytes:
-        return encode_chunk(spec, scenes.chunk_values(self.record, spec, index))
+        return self._cache.get_or_create(
+            cache_key, lambda: encode_chunk(spec, scenes.chunk_values(self.record, spec, index))
+        )
 
 
-# --- Encoding: the two places that depend on the Zarr format version --------------------------
-
-
-def encode_metadata(document: dict[str, Any]) -> bytes:
-    """A metadata document (``.zarray``, ``.zattrs``, ``.zmetadata``...) as zarr writes it."""
-    return products.dump_document(document)
+def _parse_chunk_id(spec: products.ArraySpec, chunk_id: str) -> tuple[int, ...] | None:
+    if not spec.shape:  # a 0-d array has exactly one chunk, "0"
+        return () if chunk_id == "0" else None
+    parts = chunk_id.split(".")
+    if len(parts) != len(spec.shape) or not all(_INDEX.fullmatch(p) for p in parts):
+        return None
+    index = tuple(int(p) for p in parts)
+    if any(i >= n for i, n in zip(index, spec.chunk_grid, strict=True)):
+        return None
+    return index
 
 
 def encode_chunk(spec: products.ArraySpec, values: np.ndarray) -> bytes:
@@ -140,17 +120,8 @@ def encode_chunk(spec: products.ArraySpec, values: np.ndarray) -> bytes:
     return bytes(numcodecs.get_codec(dict(spec.compressor)).encode(chunk))
 
 
-_stores: dict[str, ProductStore] = {}
-_stores_lock = threading.Lock()
-
-
+@one_per_key
 def open_store(product_id: str) -> ProductStore | None:
-    """The store of ``product_id`` (memoised), or None when there is no such product."""
+    """The store of ``product_id`` (made once), or None when there is no such product."""
     record = get_product(product_id) if isinstance(product_id, str) else None
-    if record is None:
-        return None
-    with _stores_lock:
-        store = _stores.get(product_id)
-        if store is None:
-            store = _stores[product_id] = ProductStore(record, VerifiedCache(default_cache_root()))
-        return store
+    return None if record is None else ProductStore(record, VerifiedCache(default_cache_root()))

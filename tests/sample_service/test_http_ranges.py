@@ -1,22 +1,30 @@
 """Byte ranges as an object store answers them: parsing, and the served answers.
 
 The parser is checked against RFC 9110's forms; the served answers on a Zarr v3 document of
-the staging collection (any stored object is served the same way), so one, several, suffix,
-open-ended and unsatisfiable ranges are all seen through real HTTP.
+the staging collection (built in memory) and on a shard (over one block: streamed), so one,
+several, suffix, open-ended and unsatisfiable ranges are all seen through real HTTP, and a
+streamed answer is cut where the fault injection says.
 """
 
 from __future__ import annotations
 
 import email.parser
+import http.client
 import urllib.request
 from urllib.error import HTTPError
 
 import pytest
 
-from helpers.sample_service import zarr3_catalog
-from helpers.sample_service.http_ranges import MAX_RANGES, Unsatisfiable, parse_ranges
+from helpers.sample_service import faults, zarr3_catalog
+from helpers.sample_service.cache import StoredFile
+from helpers.sample_service.http_ranges import BLOCK, MAX_RANGES, Unsatisfiable, parse_ranges
+from helpers.sample_service.launcher import ThreadedServer
+from helpers.sample_service.zarr3_store import open_zarr3_store
 
 SIZE = 1000
+RECORD = zarr3_catalog.records_on("2026-11-29")[0]
+SHARD = "measurements/reflectance/r60m/b04/c/0/0"
+"""About 3 MB: more than one block, so its answers are streamed."""
 
 
 @pytest.mark.parametrize(
@@ -48,8 +56,11 @@ def test_unsatisfiable(header: str) -> None:
 
 @pytest.fixture(scope="module")
 def document_url(sample_service_url: str) -> str:
-    record = zarr3_catalog.records_on("2026-11-29")[0]
-    return f"{sample_service_url}2026-11-29/{zarr3_catalog.store_path(record)}/zarr.json"
+    return _url(sample_service_url, "zarr.json")
+
+
+def _url(root: str, key: str) -> str:
+    return f"{root}2026-11-29/{zarr3_catalog.store_path(RECORD)}/{key}"
 
 
 def _get(url: str, range_header: str | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -79,23 +90,61 @@ def test_served_ranges(document_url: str) -> None:
         assert body == whole[start:stop] and int(headers["Content-Length"]) == stop - start
 
 
-def test_several_ranges_are_multipart(document_url: str) -> None:
-    _, _, whole = _get(document_url)
-    status, headers, body = _get(document_url, "bytes=0-4,50-59,-3")
-    assert status == 206
+def _parts(headers: dict[str, str], body: bytes) -> list[tuple[str, bytes]]:
+    """The (Content-Range, bytes) of each part of a multipart/byteranges answer."""
     assert headers["Content-Type"].startswith("multipart/byteranges; boundary=")
     assert int(headers["Content-Length"]) == len(body)
     message = email.parser.BytesParser().parsebytes(
         b"Content-Type: " + headers["Content-Type"].encode() + b"\r\n\r\n" + body
     )
     parts = [(part["Content-Range"], part.get_payload(decode=True)) for part in message.walk()]
-    parts = [p for p in parts if p[0] is not None]
+    return [p for p in parts if p[0] is not None]
+
+
+def test_several_ranges_are_multipart(document_url: str) -> None:
+    _, _, whole = _get(document_url)
+    status, headers, body = _get(document_url, "bytes=0-4,50-59,-3")
     size = len(whole)
-    assert parts == [
+    assert status == 206
+    assert _parts(headers, body) == [
         (f"bytes 0-4/{size}", whole[0:5]),
         (f"bytes 50-59/{size}", whole[50:60]),
         (f"bytes {size - 3}-{size - 1}/{size}", whole[-3:]),
     ]
+
+
+def test_an_answer_over_one_block_is_streamed_unchanged(sample_service_url: str) -> None:
+    stored = _shard()
+    whole, size = stored.read_range(0, stored.size), stored.size
+    assert size > 2 * BLOCK
+    url = _url(sample_service_url, SHARD)
+    status, headers, body = _get(url)
+    assert status == 200 and body == whole and int(headers["Content-Length"]) == size
+    status, headers, body = _get(url, f"bytes=100-{size - 101}")
+    assert status == 206 and body == whole[100:-100]
+    assert headers["Content-Range"] == f"bytes 100-{size - 101}/{size}"
+    status, headers, body = _get(url, f"bytes=0-{BLOCK},-{BLOCK}")
+    assert status == 206
+    assert _parts(headers, body) == [
+        (f"bytes 0-{BLOCK}/{size}", whole[: BLOCK + 1]),
+        (f"bytes {size - BLOCK}-{size - 1}/{size}", whole[-BLOCK:]),
+    ]
+    assert _get(url, f"bytes={size}-")[0] == 416
+
+
+def test_a_streamed_answer_is_cut_where_the_faults_say() -> None:
+    size = _shard().size
+    dropped = faults.FaultSpec(drop=1.0, seed=1).middleware()
+    with ThreadedServer(faults=dropped) as server, pytest.raises(http.client.IncompleteRead) as cut:
+        urllib.request.urlopen(_url(server.url, SHARD), timeout=60).read()
+    assert 0 < len(cut.value.partial) < size
+
+
+def _shard() -> StoredFile:
+    """The cached shard (built here when missing)."""
+    store = open_zarr3_store(RECORD.id)
+    assert store is not None
+    return store.shard(SHARD)
 
 
 def test_past_the_end_is_416(document_url: str) -> None:
