@@ -1,19 +1,11 @@
 """Synthetic but plausible pixel values for every array of every sample product.
 
-Why this package exists: the sample service must serve the same bytes a real EOPF store would
-hold, except that the pixels are invented (the real ones are gigabytes and cannot ship with
-the book). Invented pixels still have to look and behave like Earth: land where the coastline
-really is, clouds in the amount the catalogue says, a vegetation signal in the near infrared,
-winds that vary smoothly, and enough texture that compressed chunks have realistic sizes.
-
-How: every product has one *scene*, a set of fields evaluated in world coordinates, so any
-chunk, at any resolution, of any band is cut from the same picture, seeded by names (tile,
-product id), never by global state. Modules: `texture` (noise and textures), `landmask` (the
-real land mask), one module per scene of the tutorial's missions (`s2_l2a`, `s1_ocn`,
-`s3_lfr`), each exposing ``PRODUCT_TYPE`` and a class that implements `Scene`, and `generic`,
-which serves every product type added by data alone (``templates/product_types.json``) from
-its arrays' own metadata. `s2_season` refines the Sentinel-2 scene for records whose
-``scene`` names a land cover (the season of T32UNE): `scene_for` picks it by that parameter.
+Real pixels are gigabytes and cannot ship with the book, but invented ones must still behave
+like Earth: land where the coastline is, the clouds the catalogue states, a vegetation signal,
+smooth winds, texture that compresses like real chunks. Each product has one *scene*: fields in
+world coordinates, seeded by names, from which any chunk of any array is cut. One module per
+scene of the tutorial's missions (`s2_l2a`, its seasonal variant `s2_season`, `s1_ocn`,
+`s3_lfr`) and `generic` for the product types added by data alone.
 """
 
 from __future__ import annotations
@@ -42,7 +34,6 @@ class Scene(Protocol):
         ...
 
 
-SCENE_MODULES = (s2_l2a, s1_ocn, s3_lfr)
 _SCENE_TYPES: dict[str, Callable[[ProductRecord], Scene]] = {
     s2_l2a.PRODUCT_TYPE: s2_l2a.S2Scene,
     s1_ocn.PRODUCT_TYPE: s1_ocn.OcnScene,

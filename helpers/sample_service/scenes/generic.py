@@ -1,24 +1,12 @@
 """Plausible values for any array of any product type, read from the array's own metadata.
 
-Why this module exists: the product types added by data alone (`products_generic`) have
-hundreds of arrays each (SLSTR RBT has 921) that no chapter reads pixel by pixel; one module
-per mission would be thousands of lines of invented physics nobody looks at. Instead every
-array gets values chosen from what its metadata says it holds:
-
-- names and times: string coordinates (``angle``, ``band``), times from their ``units``
-  (``<unit> since <epoch>``) spread over the sensing interval along the first dimension;
-- where: latitude and longitude (by name or ``degrees_north``/``degrees_east`` units) spread
-  bilinearly between the record's swath corners; a tile's ``x``/``y`` at its pixel centres,
-  and its sun angle grids from the one solar model (`solar`), as the item states them;
-- index coordinates (a 1-D array named as its dimension) count up;
-- flags (``flag_masks``/``flag_values``) set a few of their bits or values in patches;
-- everything else is smooth multi-scale noise inside a range taken from the units (kelvin,
-  radiance, reflectance, degrees, percent, metres), clipped to ``valid_min``/``valid_max``,
-  and encoded with the array's ``scale_factor``/``add_offset`` when it stores integers.
-
-The noise is a pure function of the record and the pixel indices (`texture.fbm` on a coarse
-node grid, upsampled), so every chunk is the same on every request and neighbouring chunks
-join up.
+The product types added by data alone (`products_generic`) have hundreds of arrays each (SLSTR
+RBT has 921) that no chapter reads pixel by pixel: rather than invented physics per mission,
+each array gets values from what its metadata says it holds: string labels, times from CF
+``units`` over the sensing interval, latitude/longitude between the swath corners, a tile's
+``x``/``y`` and sun angles (`solar`, as the item states them), counting index coordinates,
+flags in patches, and otherwise smooth noise (`texture.fbm`, a pure function of the record and
+pixel indices) in a range taken from the units, clipped and encoded as the array stores it.
 """
 
 from __future__ import annotations
@@ -34,7 +22,8 @@ from .. import timefmt
 from ..catalog import S2_TILE_SIZE_M, ProductRecord
 from ..products import ArraySpec
 from ..solar import ANGLE_GRID_SIZE, ANGLE_GRID_STEP_M, mean_sun_angles, tile_sun_angles
-from .texture import F32, Region, fbm, seed_of, upsample
+from .s2_l2a import S2_BANDS
+from .texture import F32, Region, corner_lonlat, fbm, seed_of, upsample
 
 _NODE_STEP = 32  # noise nodes every 32 pixels, bilinear between them
 _TIME_UNITS = {
@@ -47,8 +36,7 @@ _TIME_UNITS = {
     "days": 86400.0,
 }
 _SINCE = re.compile(r"^\s*(\w+)\s+since\s+(.+?)\s*$")
-_S2_BANDS = ("b01", "b02", "b03", "b04", "b05", "b06", "b07", "b08", "b8a", "b09", "b10", "b11")
-_STRING_COORDINATES = {"angle": ("zenith", "azimuth"), "band": (*_S2_BANDS, "b12")}
+_STRING_COORDINATES = {"angle": ("zenith", "azimuth"), "band": S2_BANDS}
 
 
 def decoded_range(attrs: dict[str, Any], name: str) -> tuple[float, float] | None:
@@ -152,8 +140,7 @@ class GenericScene:
             count = spec.shape[0] if spec.shape else 1
             if not words or len(words) != count:
                 words = tuple(f"{name}_{i}" for i in range(count))
-            labels = words
-            out = np.array(labels, dtype=spec.dtype)
+            out = np.array(words, dtype=spec.dtype)
             return out[region] if spec.shape else out.reshape(())
         if spec.dtype.kind == "b":
             return np.zeros(size, dtype=bool)
@@ -219,10 +206,7 @@ class GenericScene:
             if ndim >= 2
             else np.full((1,), 0.5)
         )
-        p0, p1, p2, p3 = (self.corners[i, 1 if is_lat else 0] for i in range(4))
-        values = (1 - along) * ((1 - across) * p0 + across * p1) + along * (
-            across * p2 + (1 - across) * p3
-        )
+        values = corner_lonlat(self.corners, along, across)[1 if is_lat else 0]
         return np.broadcast_to(values, tuple(s.stop - s.start for s in region))
 
     # --- invented values ----------------------------------------------------------------------
@@ -263,16 +247,10 @@ class GenericScene:
     def _scaled(self, spec: ArraySpec, field: np.ndarray, name: str) -> np.ndarray:
         """The field mapped onto a plausible range, as the array stores it."""
         decoded = decoded_range(spec.attrs, name)
-        scale = spec.attrs.get("scale_factor")
-        offset = spec.attrs.get("add_offset", 0.0) or 0.0
         if decoded is None:
             low, high = (0.0, 1.0) if spec.dtype.kind == "f" else (0.0, 100.0)
-            values = low + (high - low) * field
-        else:
-            values = decoded[0] + (decoded[1] - decoded[0]) * field
-            if spec.dtype.kind in "iu" and scale:
-                values = (values - offset) / scale
-        return self._clip(spec, values)
+            return self._clip(spec, low + (high - low) * field)
+        return self._encode(spec, decoded[0] + (decoded[1] - decoded[0]) * field)
 
     def _encode(self, spec: ArraySpec, values: np.ndarray) -> np.ndarray:
         """Physical values (e.g. degrees) as stored: through scale and offset into integers."""

@@ -1,8 +1,7 @@
 """Land and sea where they really are: crops of the global land mask, cached on disk.
 
-The scenes put coastlines, fjords and lakes where the Earth has them, from
-``global_land_mask`` (GLOBE, 30 arc-seconds). Each product needs a small crop of it, read
-once and kept in the service's integrity-checked cache.
+Coastlines, fjords and lakes come from ``global_land_mask`` (GLOBE, 30 arc-seconds); each product
+needs a small crop of it, read once and kept in the service's integrity-checked cache.
 """
 
 from __future__ import annotations
@@ -100,11 +99,6 @@ def land_grid(west: float, south: float, east: float, north: float) -> LandGrid:
     return LandGrid(land=ndimage.gaussian_filter(land, 1.0), row0=row0, col0=col0)
 
 
-def record_land(record: ProductRecord) -> LandGrid:
-    bbox, _ = footprint(record)
-    return land_grid(*(round(v, 4) for v in bbox))
-
-
 class RecordLand:
     """What every scene shares: its ``record`` and the land mask around it."""
 
@@ -113,4 +107,5 @@ class RecordLand:
     @functools.cached_property
     def land(self) -> LandGrid:
         """The land mask around the product (loaded on first use: opening a store needs none)."""
-        return record_land(self.record)
+        bbox, _ = footprint(self.record)
+        return land_grid(*(round(v, 4) for v in bbox))

@@ -18,7 +18,7 @@ from .. import timefmt
 from ..catalog import ProductRecord
 from ..products import ArraySpec
 from .landmask import RecordLand
-from .texture import Region, fbm, seed_of
+from .texture import Region, corner_lonlat, fbm, seed_of
 
 PRODUCT_TYPE = "S01SIWOCN"
 
@@ -41,17 +41,19 @@ class OcnScene(RecordLand):
         Bilinear between the four swath corners: over an OCN swath (about
         250 x 170 km) the difference to a geodesic grid is far below a cell.
         """
-        (lon0, lat0), (lon1, lat1), (lon2, lat2), (lon3, lat3) = self.corners
-        lon = (1 - fa) * ((1 - fr) * lon0 + fr * lon1) + fa * ((1 - fr) * lon3 + fr * lon2)
-        lat = (1 - fa) * ((1 - fr) * lat0 + fr * lat1) + fa * ((1 - fr) * lat3 + fr * lat2)
-        return lon, lat
+        return corner_lonlat(self.corners, fa, fr)
+
+    @functools.cached_property
+    def _owi_grid(self) -> tuple[np.ndarray, ...]:
+        """Fractional azimuth and range, longitude and latitude of the owi wind cells."""
+        fa = (np.arange(self.n_az) / (self.n_az - 1))[:, None]
+        fr = (np.arange(self.n_rg) / (self.n_rg - 1))[None, :]
+        return (fa, fr, *self.lonlat(fa, fr))
 
     @functools.cached_property
     def _wind_norm(self) -> tuple[float, float, float, float]:
         """Mean and spread of the raw wind fields over the owi grid (to recentre them)."""
-        fa = (np.arange(self.n_az) / (self.n_az - 1))[:, None]
-        fr = (np.arange(self.n_rg) / (self.n_rg - 1))[None, :]
-        lon, lat = self.lonlat(fa, fr)
+        _, _, lon, lat = self._owi_grid
         turn = fbm(lon, lat, 2.5, 0.08, self.seed)
         gust = fbm(lon, lat, 2.5, 0.08, self.seed + 1)
         return float(turn.mean()), float(turn.std()), float(gust.mean()), float(gust.std())
@@ -73,9 +75,7 @@ class OcnScene(RecordLand):
     @functools.cached_property
     def owi(self) -> dict[str, np.ndarray]:
         """Every owi array (azimuth x range wind-cell grid), computed once."""
-        fa = (np.arange(self.n_az) / (self.n_az - 1))[:, None]
-        fr = (np.arange(self.n_rg) / (self.n_rg - 1))[None, :]
-        lon, lat = self.lonlat(fa, fr)
+        fa, fr, lon, lat = self._owi_grid
         direction, speed = self._wind(lon, lat, fr)
         land = self.land.fraction(lon, lat) > 0.5
         # A ragged strip at far range without a retrieval (the tutorial's

@@ -1,12 +1,10 @@
 """The synthetic scene of a Sentinel-2 L2A tile: sea, land, snow, clouds and shadows.
 
-Fields are evaluated in the tile's UTM coordinates, so every band and every resolution (10,
-20, 60 m) is cut from the same picture: a coarse grid of world-aligned nodes (240 m) carries
-the large scales (land fraction from the real land mask, vegetation, relief, clouds and their
-shadows), textures add the fine ones, and each band is a weighted sum of material spectra.
-Cloud amount follows the record's cloud cover; the swath edge of the orbit leaves part of some
-tiles without data, as on the real tiles. The scene classification (SCL), quicklook (TCI),
-masks, angles and meteorology derive from the same fields, so they agree with the reflectances.
+Fields live in the tile's UTM coordinates, so every band and resolution is cut from one picture:
+world-aligned 240 m nodes carry the large scales (land from the real mask, vegetation, relief,
+clouds as cloudy as the record says, their shadows), textures the fine ones; each band is a
+weighted sum of material spectra, and SCL, quicklook, masks, angles and meteorology derive from
+the same fields. The orbit's swath edge leaves some tiles partly without data, as real ones.
 """
 
 from __future__ import annotations
@@ -14,8 +12,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +32,9 @@ from .texture import (
     detail,
     fbm,
     fine,
-    lru_get,
     ramp,
     sample,
     seed_of,
-    slices_to_ranges,
     upsample,
     white,
 )
@@ -52,24 +46,10 @@ S2_BANDS = tuple(
 )
 # Reflectance spectra of the scene's materials, per band (typical published
 # values, rounded): open sea, green vegetation, bare soil / tundra, snow, cloud.
+# fmt: off
 _SPECTRA = {
-    "water": (
-        0.032,
-        0.026,
-        0.017,
-        0.007,
-        0.005,
-        0.004,
-        0.0035,
-        0.003,
-        0.003,
-        0.002,
-        0.001,
-        *(
-            0.0015,
-            0.001,
-        ),
-    ),
+    "water": (0.032, 0.026, 0.017, 0.007, 0.005, 0.004, 0.0035, 0.003, 0.003, 0.002, 0.001,
+              0.0015, 0.001),
     "veg": (0.025, 0.035, 0.07, 0.04, 0.11, 0.27, 0.33, 0.36, 0.37, 0.36, 0.005, 0.19, 0.09),
     "soil": (0.07, 0.085, 0.115, 0.135, 0.16, 0.19, 0.21, 0.23, 0.24, 0.24, 0.01, 0.28, 0.21),
     "snow": (0.88, 0.88, 0.87, 0.85, 0.83, 0.81, 0.79, 0.76, 0.74, 0.58, 0.03, 0.06, 0.04),
@@ -79,6 +59,7 @@ _SPECTRA = {
     # variance at 10 and 20 m and nothing to any 60 m pixel.
     "glint": (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.8, 0.0, 0.7, 0.6),
 }
+# fmt: on
 # Texture amplitudes, tuned so that compressed chunks come near the real ones:
 # a 10 m band chunk a few MB, the 60 m quicklook of an Arctic coast under a
 # megabyte (the seed measured 0.63 MB of quicklook chunks on the real product).
@@ -178,8 +159,9 @@ class S2Scene(RecordLand):
                 y2 + _SWATH_WIDTH * math.sin(self.edge_tilt),
             )
         self.arctic = is_arctic(record)
-        self._lock = threading.Lock()
-        self._fields: OrderedDict = OrderedDict()
+        # Two blocks: the bands of one block are usually asked for together
+        # (a quicklook, a band ratio); a 10 m block's fields weigh ~100 MB.
+        self._fields = functools.lru_cache(maxsize=2)(self._compute_fields)
 
     @functools.cached_property
     def inland(self) -> LandGrid:
@@ -197,22 +179,26 @@ class S2Scene(RecordLand):
 
     # --- geometry -----------------------------------------------------------
 
-    def pixel_axes(self, res: int, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, ...]:
+    def pixel_axes(self, res: int, rows: slice, cols: slice) -> tuple[np.ndarray, ...]:
         """Pixel-centre x and y (metres) and global pixel indices at ``res``."""
-        xs = self.x0 + res * (cols + 0.5)
-        ys = self.y0 - res * (rows + 0.5)
-        gcols = (int(self.x0) - self.col_ref) // res + cols
-        grows = (self.row_ref - int(self.y0)) // res + rows
+        r, c = (
+            np.arange(rows.start, rows.stop, rows.step),
+            np.arange(cols.start, cols.stop, cols.step),
+        )
+        xs = self.x0 + res * (c + 0.5)
+        ys = self.y0 - res * (r + 0.5)
+        gcols = (int(self.x0) - self.col_ref) // res + c
+        grows = (self.row_ref - int(self.y0)) // res + r
         return xs, ys, grows, gcols
 
     def across_track(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray | None:
         """Distance (m) east of the swath's western edge, per pixel; None if no edge."""
-        if self.edge is None:
-            return None
-        xe, ye = self.edge
-        ux = ((xs - xe) * math.cos(self.edge_tilt)).astype(F32)
-        uy = (-(ys - ye) * math.sin(self.edge_tilt)).astype(F32)
-        return uy[:, None] + ux[None, :]
+        return None if self.edge is None else _across(xs, ys, self.edge, self.edge_tilt)
+
+    def detector_u(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """`across_track`, or where the whole tile is inside the swath, a stand-in edge."""
+        u = self.across_track(xs, ys)
+        return _across(xs, ys, (self.x0 - 40_000, self.y0), self.tilt) if u is None else u
 
     # --- coarse fields on world-aligned nodes -------------------------------
 
@@ -228,8 +214,7 @@ class S2Scene(RecordLand):
         above the opacity counted as cloud.
         """
         cover = (self.record.cloud_cover or 0.0) / 100
-        idx = np.arange(21, 10980, 43)
-        xs, ys, grows, gcols = self.pixel_axes(10, idx, idx)
+        xs, ys, grows, gcols = self.pixel_axes(10, slice(21, 10980, 43), slice(21, 10980, 43))
         px, py = np.meshgrid(xs, ys)
         field = self.cloud_field(px, py) + F32(_CLOUD_TEXTURE) * fine(
             grows, gcols, 1, self.sky_offset, -1.0
@@ -241,26 +226,15 @@ class S2Scene(RecordLand):
         return float(np.quantile(inside, 1 - cover)) - CLOUDY * _CLOUD_SOFTNESS
 
     def fields(self, res: int, rows: slice, cols: slice) -> _S2Fields:
-        key = (res, rows.start, rows.stop, cols.start, cols.stop)
-        # Two blocks: the bands of one block are usually asked for together
-        # (a quicklook, a band ratio); a 10 m block's fields weigh ~100 MB.
-        return lru_get(
-            self._fields, self._lock, key, lambda: self._compute_fields(res, rows, cols), size=2
-        )
+        """The fields of one block (memoised: see ``_fields``)."""
+        return self._fields(res, rows.start, rows.stop, cols.start, cols.stop)
 
-    def _compute_fields(self, res: int, rows: slice, cols: slice) -> _S2Fields:
+    def _compute_fields(self, res: int, r0: int, r1: int, c0: int, c1: int) -> _S2Fields:
         # Written with in-place operations: this is the hot loop of the
         # service (a 10 m chunk has 3.3 million pixels). Linear combinations
         # of smooth fields are formed on the nodes, before upsampling.
-        r = np.arange(rows.start, rows.stop)
-        c = np.arange(cols.start, cols.stop)
-        xs, ys, grows, gcols = self.pixel_axes(res, r, c)
-        d = _NODE_SPACING
-        kx = np.arange(math.floor(xs[0] / d) - 1, math.floor(xs[-1] / d) + 3)
-        ky = np.arange(math.floor(ys[0] / d) + 2, math.floor(ys[-1] / d) - 2, -1)
-        node_x, node_y = np.meshgrid(kx * d, ky * d)
-        fx = (xs - kx[0] * d) / d
-        fy = (ky[0] * d - ys) / d
+        xs, ys, grows, gcols = self.pixel_axes(res, slice(r0, r1), slice(c0, c1))
+        node_x, node_y, fy, fx = _node_grid(xs, ys, _NODE_SPACING)
         factor = res // 10
 
         u = self.across_track(xs, ys)
@@ -369,9 +343,7 @@ class S2Scene(RecordLand):
         rho = np.zeros(shape, dtype=F32)
         for material, weight in f.weights.items():
             rho += weight * F32(_SPECTRA[material][b])
-        _, _, grows, gcols = self.pixel_axes(
-            res, np.arange(rows.start, rows.stop), np.arange(cols.start, cols.stop)
-        )
+        _, _, grows, gcols = self.pixel_axes(res, rows, cols)
         rho += F32(_SENSOR_NOISE) * sample(white(res // 10), grows + 97 * b, gcols + 389 * b)
         dn = np.clip(np.rint((rho + F32(0.1)) * F32(10000)), 1, 65535).astype(np.uint16)
         if f.valid is not None:
@@ -416,13 +388,13 @@ class S2Scene(RecordLand):
         path, name = spec.path, spec.name
         res_match = re.search(r"/r(10|20|60)m/", path)
         if path.startswith("conditions/geometry/"):
-            return self._geometry(name)[region]
+            return self._geometry_arrays[name][region]
         if path.startswith("conditions/meteorology/"):
             return self._meteorology(spec)[region]
         assert res_match, path
         res = int(res_match.group(1))
         if name in ("x", "y"):
-            (idx,) = slices_to_ranges(region)
+            idx = np.arange(region[0].start, region[0].stop)
             if name == "x":
                 return (int(self.x0) + res * idx + res // 2).astype(np.int64)
             return (int(self.y0) - res * idx - res // 2).astype(np.int64)
@@ -445,12 +417,8 @@ class S2Scene(RecordLand):
         shape = (rows.stop - rows.start, cols.stop - cols.start)
         alpha = np.broadcast_to(f.alpha, shape)
         if "detector_footprint" in path:
-            xs, ys, _, _ = self.pixel_axes(
-                res, np.arange(rows.start, rows.stop), np.arange(cols.start, cols.stop)
-            )
-            u = self.across_track(xs, ys)
-            if u is None:  # the whole tile inside the swath: detectors by position
-                u = self._default_u(xs, ys)
+            xs, ys, _, _ = self.pixel_axes(res, rows, cols)
+            u = self.detector_u(xs, ys)
             shift = 150.0 * (S2_BANDS.index(name) % 2 * 2 - 1)  # odd/even band staggering
             out = np.clip((u + F32(shift)) // F32(_DETECTOR_WIDTH) + 1, 1, 12).astype(np.uint8)
         elif path.startswith("quality/mask/"):
@@ -473,24 +441,14 @@ class S2Scene(RecordLand):
             out[~f.valid] = 32 if path.startswith("quality/mask/") else 0
         return out
 
-    def _default_u(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-        ux = ((xs - self.x0 + 40_000) * math.cos(self.tilt)).astype(F32)
-        uy = (-(ys - self.y0) * math.sin(self.tilt)).astype(F32)
-        return uy[:, None] + ux[None, :]
-
     def _atmosphere(self, name: str, res: int, rows: slice, cols: slice) -> np.ndarray:
-        r, c = np.arange(rows.start, rows.stop), np.arange(cols.start, cols.stop)
-        xs, ys, _, _ = self.pixel_axes(res, r, c)
-        d = 2400.0  # aerosol and water vapour vary over kilometres: coarse nodes suffice
-        kx = np.arange(math.floor(xs[0] / d) - 1, math.floor(xs[-1] / d) + 3)
-        ky = np.arange(math.floor(ys[0] / d) + 2, math.floor(ys[-1] / d) - 2, -1)
-        node_x, node_y = np.meshgrid(kx * d, ky * d)
+        xs, ys, _, _ = self.pixel_axes(res, rows, cols)
+        # Aerosol and water vapour vary over kilometres: coarse nodes suffice.
+        node_x, node_y, fy, fx = _node_grid(xs, ys, 2400.0)
         field = upsample(
-            fbm(node_x, node_y, 60_000, 4_800, self.sky_seed + (name == "wvp")),
-            (ky[0] * d - ys) / d,
-            (xs - kx[0] * d) / d,
+            fbm(node_x, node_y, 60_000, 4_800, self.sky_seed + (name == "wvp")), fy, fx
         )
-        shape = (len(r), len(c))
+        shape = (len(ys), len(xs))
         if name == "aot":  # AOT x 1000
             values = F32(110) + F32(30) * field
         else:  # water vapour, cm x 1000
@@ -504,10 +462,7 @@ class S2Scene(RecordLand):
         """Sun and viewing angles on the 23 x 23 grid (5 km) of conditions/geometry."""
         gx, gy, _ = tile_angle_grid(self.record)
         sun = np.stack(tile_sun_angles(self.record))
-        u = self.across_track(gx, gy)
-        if u is None:
-            u = self._default_u(gx, gy)
-        u = u.astype(np.float64)
+        u = self.detector_u(gx, gy).astype(np.float64)
         first = int(np.clip(max(u.min(), 0.0) // _DETECTOR_WIDTH + 1, 1, 7))
         detectors = np.arange(first, first + 6)
         view = np.full((13, 6, 2, 23, 23), np.nan)
@@ -535,9 +490,6 @@ class S2Scene(RecordLand):
             "viewing_incidence_angles": view,
             "mean_viewing_incidence_angles": mean_view,
         }
-
-    def _geometry(self, name: str) -> np.ndarray:
-        return self._geometry_arrays[name]
 
     def _meteorology(self, spec: ArraySpec) -> np.ndarray:
         lats, lons = meteo_grid(self.record)
@@ -578,6 +530,21 @@ class S2Scene(RecordLand):
         if name == "z":  # surface geopotential: g x height of the ground
             values = 9.80665 * 250.0 * land * (1 + 0.3 * field)
         return values.astype(spec.dtype)
+
+
+def _node_grid(xs: np.ndarray, ys: np.ndarray, d: float) -> NodeGrid:
+    """World-aligned nodes every ``d`` metres around a block, and its pixels' node coordinates."""
+    kx = np.arange(math.floor(xs[0] / d) - 1, math.floor(xs[-1] / d) + 3)
+    ky = np.arange(math.floor(ys[0] / d) + 2, math.floor(ys[-1] / d) - 2, -1)
+    node_x, node_y = np.meshgrid(kx * d, ky * d)
+    return node_x, node_y, (ky[0] * d - ys) / d, (xs - kx[0] * d) / d
+
+
+def _across(xs: np.ndarray, ys: np.ndarray, edge: tuple[float, float], tilt: float) -> np.ndarray:
+    """Distance (m) east of a line through ``edge`` leaning ``tilt`` (radians) from north."""
+    ux = ((xs - edge[0]) * math.cos(tilt)).astype(F32)
+    uy = (-(ys - edge[1]) * math.sin(tilt)).astype(F32)
+    return uy[:, None] + ux[None, :]
 
 
 def tci_from_dn(dn: np.ndarray) -> np.ndarray:

@@ -1,23 +1,12 @@
 """A Sentinel-2 L2A tile through a season: farmland and forest whose green cover follows the date.
 
-Why this module exists: the time-series chapter reads some 25 acquisitions of one tile, and a
-series only teaches something if the ground changes the way real ground does. The tutorial
-scene (`s2_l2a`) gives every date the same vegetation; this one replaces that single field by
-land-cover classes, each with a yearly course of green cover (phenology), and by the
-clear-cuts the record's ``scene`` lists. Everything else (sea and lakes from the real land
-mask, clouds, cirrus and shadows matched to the record's cloud cover, swath edges, SCL, masks)
-is `S2Scene`'s, so SCL and the reflectances agree as they do there.
-
-Classes, in world (UTM) coordinates so every date and resolution sees the same map:
-
-- forest: where a smooth kilometre-scale field is high (about a third of the land); green all
-  year, a little greener in summer (mixed stands);
-- fields: the rest, cut into 400 m x 300 m parcels in a brick pattern; each parcel draws a crop
-  from its hash: winter cereal (green over winter, green-up in spring, harvest in late July,
-  sown again in September), a summer crop such as maize (bare until May, harvest in early
-  October), or grassland (green, with a cut in early June); dates shift a little per parcel;
-- clear-cuts (``scene["clear_cuts"]``: UTM boxes with the day of felling): forest to bare
-  soil and slash from that day on.
+The time-series chapter reads some 25 acquisitions of one tile, and a series only teaches
+something if the ground changes as real ground does. This scene replaces `S2Scene`'s one
+vegetation field (everything else is `S2Scene`'s) by land-cover classes in world coordinates,
+each with a yearly course of green cover (`PHENOLOGY`): forest where a kilometre-scale field is
+high; elsewhere 400 m x 300 m parcels in a brick pattern, each drawing a crop and a few days'
+shift of its calendar from its hash; and the record's clear-cuts (``scene["clear_cuts"]``: UTM
+boxes with the day of felling), bare soil and slash from that day on.
 """
 
 from __future__ import annotations
@@ -29,7 +18,7 @@ import numpy as np
 
 from ..catalog import ProductRecord
 from .s2_l2a import NodeGrid, S2Scene
-from .texture import F32, _lattice, fbm, ramp, seed_of, upsample
+from .texture import F32, fbm, lattice, ramp, seed_of, upsample
 
 LAND_COVER = "farmland-forest"
 """The value of ``scene["land_cover"]`` that selects this scene."""
@@ -40,43 +29,19 @@ CUT_COVER = 0.05  # green cover of a fresh clear-cut (bare soil and slash)
 CUT_REGROWTH_PER_YEAR = 0.12
 
 # Green cover (0..1) through the year: (day of year, cover) knots, linear between, per class.
+# Winter cereal: harvested late July, sown in September; summer crop (maize): bare until May,
+# harvested in October; grassland: cut in early June; mixed forest: a little greener in summer.
+# fmt: off
 PHENOLOGY: dict[str, tuple[tuple[int, float], ...]] = {
     "forest": ((0, 0.8), (110, 0.8), (140, 0.92), (280, 0.92), (310, 0.8), (365, 0.8)),
-    "winter_cereal": (
-        (0, 0.45),
-        (60, 0.45),
-        (90, 0.55),
-        (130, 0.9),
-        (165, 0.9),
-        (190, 0.5),
-        (205, 0.05),
-        (235, 0.05),
-        (255, 0.25),
-        (285, 0.45),
-        (365, 0.45),
-    ),
-    "summer_crop": (
-        (0, 0.05),
-        (120, 0.05),
-        (150, 0.2),
-        (190, 0.8),
-        (240, 0.9),
-        (265, 0.75),
-        (275, 0.05),
-        (365, 0.05),
-    ),
-    "grassland": (
-        (0, 0.5),
-        (80, 0.5),
-        (120, 0.85),
-        (150, 0.85),
-        (153, 0.5),
-        (175, 0.8),
-        (270, 0.75),
-        (330, 0.6),
-        (365, 0.5),
-    ),
+    "winter_cereal": ((0, 0.45), (60, 0.45), (90, 0.55), (130, 0.9), (165, 0.9), (190, 0.5),
+                      (205, 0.05), (235, 0.05), (255, 0.25), (285, 0.45), (365, 0.45)),
+    "summer_crop": ((0, 0.05), (120, 0.05), (150, 0.2), (190, 0.8), (240, 0.9), (265, 0.75),
+                    (275, 0.05), (365, 0.05)),
+    "grassland": ((0, 0.5), (80, 0.5), (120, 0.85), (150, 0.85), (153, 0.5), (175, 0.8),
+                  (270, 0.75), (330, 0.6), (365, 0.5)),
 }
+# fmt: on
 CROP_SHARES = (("winter_cereal", 0.45), ("summer_crop", 0.3), ("grassland", 0.25))
 DATE_JITTER_DAYS = 8  # parcels sow, mow and harvest up to this many days apart
 HAZE_UNCLASSIFIED = 0.05
@@ -129,7 +94,7 @@ class SeasonScene(S2Scene):
         shift = (row % 2) * (PARCEL_WIDTH / 2)
         col = np.floor((xs[None, :] + shift[:, None]) / PARCEL_WIDTH).astype(np.int64)
         rows = np.broadcast_to(row[:, None], col.shape)
-        return _lattice(col, rows, self.cover_seed + 1), _lattice(col, rows, self.cover_seed + 2)
+        return lattice(col, rows, self.cover_seed + 1), lattice(col, rows, self.cover_seed + 2)
 
     def vegetation(self, nodes: NodeGrid, xs: Any, ys: Any, ground: np.ndarray) -> np.ndarray:
         """Green cover on this date: crops per parcel, forest, clear-cuts (see the module)."""

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +19,7 @@ from ..catalog import ProductRecord
 from ..products import ArraySpec
 from ..solar import solar_angles
 from .landmask import RecordLand
-from .texture import CLOUDY, F32, Region, fbm, fine, lru_get, ramp, seed_of, upsample
+from .texture import CLOUDY, F32, Region, fbm, fine, ramp, seed_of, upsample
 
 PRODUCT_TYPE = "S03OLCLFR"
 
@@ -91,8 +89,7 @@ class LfrScene(RecordLand):
         self.ground_seed = seed_of("ground", "lonlat")  # one Earth for every swath
         self.start = timefmt.parse(record.start_datetime)
         self.end = timefmt.parse(record.end_datetime)
-        self._lock = threading.Lock()
-        self._fields: OrderedDict = OrderedDict()
+        self._fields = functools.lru_cache(maxsize=4)(self._compute)
 
     @functools.cached_property
     def cloud_start(self) -> float:
@@ -150,12 +147,10 @@ class LfrScene(RecordLand):
         return [self.start + dt.timedelta(seconds=span * float(r) / (self.rows - 1)) for r in rows]
 
     def fields(self, rows: slice, cols: slice) -> _LfrFields:
-        key = (rows.start, rows.stop, cols.start, cols.stop)
-        return lru_get(self._fields, self._lock, key, lambda: self._compute(rows, cols), size=4)
+        return self._fields(rows.start, rows.stop, cols.start, cols.stop)
 
-    def _compute(self, rows: slice, cols: slice) -> _LfrFields:
-        r = np.arange(rows.start, rows.stop)
-        c = np.arange(cols.start, cols.stop)
+    def _compute(self, r0: int, r1: int, c0: int, c1: int) -> _LfrFields:
+        r, c = np.arange(r0, r1), np.arange(c0, c1)
         step = 8  # nodes every 8 pixels (2.4 km): the image grid itself is the world grid here
         kr = np.arange(r[0] // step, r[-1] // step + 2)
         kc = np.arange(c[0] // step, c[-1] // step + 2)

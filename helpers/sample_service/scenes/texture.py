@@ -1,8 +1,10 @@
-"""The texture toolkit of the synthetic scenes: coherent noise, textures and small helpers.
+"""Deterministic noise and textures: the raw material of every scene.
 
-Every scene (one module per mission in this package) builds its fields from these functions,
-so the same request always yields the same bytes and each scene module holds only what is
-specific to its mission.
+A scene must look natural (structure at every scale), give the same bytes on every request and
+be cheap for any block of pixels. numpy's generators give white noise only and no dependency of
+the project makes coherent noise, hence: `fbm` (hashed lattice noise over octaves, a pure
+function of world coordinates and a seed) for the large scales, and periodic patterns made
+once and sampled at global pixel indices for the fine ones (`fine`, `white`, `detail`).
 """
 
 from __future__ import annotations
@@ -10,36 +12,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-# Deterministic noise and textures: the raw material of every scene.
-#
-# A scene must look natural (structure at every scale,
-# neither flat nor white noise), be the same on every request, and be cheap to
-# evaluate for any block of pixels. Four tools do it:
-#
-# * `fbm`: hashed lattice ("value") noise summed over octaves, a pure function
-#   of world coordinates and a seed, for the large scales;
-# * `fine`: two periodic, band-limited textures (FFT synthesis, made once) for
-#   the fine scales, sampled by global pixel index; their periods differ, so the
-#   sum repeats only every few hundred kilometres. ``factor`` > 1 samples block
-#   means, so a 20 m pixel sees the mean texture of its four 10 m pixels;
-# * `white` and `detail`: periodic white noise (sensor noise), and white noise
-#   that sums to zero over every 60 m block (ground detail finer than 60 m);
-# * `upsample` and `ramp`: bilinear interpolation from a coarse node grid and a
-#   clipped linear ramp, written for speed (in place, separable).
-#
-# numpy's random generators give white noise only; coherent noise needs these
-# few functions (no library for it is among the project's dependencies).
-
 F32 = np.float32
 CLOUDY = 0.3
 """Cloud opacity from which a pixel counts as cloud (SCL 8, 9, 10; OLCI cloud flags)."""
+Region = tuple[slice, ...]  # the part of an array one chunk covers
 
 
 def seed_of(*parts: object) -> int:
@@ -48,7 +28,7 @@ def seed_of(*parts: object) -> int:
     return int.from_bytes(digest[:4], "little")
 
 
-def _lattice(ix: np.ndarray, iy: np.ndarray, seed: int) -> np.ndarray:
+def lattice(ix: np.ndarray, iy: np.ndarray, seed: int) -> np.ndarray:
     """Pseudo-random values in [-1, 1) at integer lattice points (an integer hash)."""
     ix, iy = np.atleast_1d(ix), np.atleast_1d(iy)  # array maths wraps silently; scalars warn
     h = ix.astype(np.uint32) * np.uint32(0x9E3779B1)
@@ -62,8 +42,8 @@ def _lattice(ix: np.ndarray, iy: np.ndarray, seed: int) -> np.ndarray:
     return (h >> np.uint32(8)).astype(F32) * F32(2.0 / (1 << 24)) - F32(1.0)
 
 
-# Standard deviation of one octave of `_value_noise` (measured), used to give
-# `fbm` unit variance so amplitudes below read as multiples of one sigma.
+# Standard deviation of one octave of `_value_noise` (measured): `fbm` divides by it so that
+# amplitudes elsewhere read as multiples of one sigma.
 _VALUE_NOISE_STD = 0.40
 
 
@@ -75,8 +55,8 @@ def _value_noise(px: np.ndarray, py: np.ndarray, spacing: float, seed: int) -> n
     tx, ty = (fx - ix).astype(F32), (fy - iy).astype(F32)
     sx, sy = tx * tx * (3 - 2 * tx), ty * ty * (3 - 2 * ty)
     ix, iy = ix.astype(np.int64), iy.astype(np.int64)
-    v00, v10 = _lattice(ix, iy, seed), _lattice(ix + 1, iy, seed)
-    v01, v11 = _lattice(ix, iy + 1, seed), _lattice(ix + 1, iy + 1, seed)
+    v00, v10 = lattice(ix, iy, seed), lattice(ix + 1, iy, seed)
+    v01, v11 = lattice(ix, iy + 1, seed), lattice(ix + 1, iy + 1, seed)
     top = v00 + sx * (v10 - v00)
     bottom = v01 + sx * (v11 - v01)
     return top + sy * (bottom - top)
@@ -85,11 +65,10 @@ def _value_noise(px: np.ndarray, py: np.ndarray, spacing: float, seed: int) -> n
 def fbm(
     px: np.ndarray, py: np.ndarray, largest: float, smallest: float, seed: int, gain: float = 0.55
 ) -> np.ndarray:
-    """Fractal (multi-octave) noise with about unit standard deviation.
+    """Fractal noise of about unit standard deviation, octaves from ``largest`` to ``smallest``.
 
-    Octaves from ``largest`` down to ``smallest`` lattice spacing, each half
-    the previous one and ``gain`` times as strong; each octave's lattice is
-    offset so that lattice points of different octaves never coincide.
+    Each octave has half the lattice spacing and ``gain`` times the amplitude of the previous
+    one, and an offset lattice, so that lattice points of different octaves never coincide.
     """
     total = np.zeros(np.shape(px), dtype=F32)
     norm, amplitude, spacing, octave = 0.0, 1.0, float(largest), 0
@@ -105,25 +84,30 @@ def fbm(
     return total / F32(math.sqrt(norm) * _VALUE_NOISE_STD)
 
 
-# Fine-scale textures: periods in pixels of the finest grid (10 m for S2);
-# divisible by 6 so that 20 m and 60 m block means tile seamlessly.
+# Periods in pixels of the finest grid (10 m for S2), divisible by 6 so that 20 m and 60 m
+# block means tile seamlessly; the two textures' periods differ, so their sum repeats only
+# every few hundred kilometres.
 _TEXTURE_PERIODS = (510, 522)
 _NOISE_PERIOD = 1020
+# Blocks of the finest grid that the coarsest grid averages (60 m over 10 m for S2).
+DETAIL_BLOCK = 6
+
+
+def _block_mean(base: np.ndarray, factor: int) -> np.ndarray:
+    """Means over factor x factor blocks: the same pattern seen by a coarser sensor."""
+    size = base.shape[0] // factor
+    return base.reshape(size, factor, size, factor).mean(axis=(1, 3), dtype=F32)
 
 
 @functools.lru_cache(maxsize=64)
 def texture(which: int, factor: int = 1) -> np.ndarray:
-    """A periodic, band-limited fractal texture (unit variance at ``factor`` 1).
+    """A periodic fractal texture (unit variance at ``factor`` 1), block-averaged by ``factor``.
 
-    FFT synthesis of white noise filtered to an amplitude spectrum k^-1.3
-    (natural-looking) between 2 and about 120 pixels; larger scales come from
-    `fbm`. ``factor`` > 1 gives the block mean over factor x factor pixels:
-    the same texture seen by a coarser sensor.
+    FFT synthesis of white noise filtered to an amplitude spectrum k^-1.3 (natural-looking)
+    between 2 and about 120 pixels; larger scales come from `fbm`.
     """
     if factor > 1:
-        base = texture(which, 1)
-        size = base.shape[0] // factor
-        return base.reshape(size, factor, size, factor).mean(axis=(1, 3), dtype=F32)
+        return _block_mean(texture(which), factor)
     period = _TEXTURE_PERIODS[which]
     rng = np.random.default_rng(seed_of("texture", which))
     spectrum = np.fft.rfft2(rng.standard_normal((period, period)))
@@ -139,34 +123,24 @@ def texture(which: int, factor: int = 1) -> np.ndarray:
 
 @functools.lru_cache(maxsize=8)
 def white(factor: int = 1) -> np.ndarray:
-    """Periodic white noise (unit variance at ``factor`` 1), block-averaged like `texture`."""
+    """Periodic white noise, the sensor's (unit variance at ``factor`` 1), block-averaged."""
     if factor > 1:
-        base = white(1)
-        size = base.shape[0] // factor
-        return base.reshape(size, factor, size, factor).mean(axis=(1, 3), dtype=F32)
+        return _block_mean(white(), factor)
     rng = np.random.default_rng(seed_of("sensor-noise"))
     return rng.standard_normal((_NOISE_PERIOD, _NOISE_PERIOD), dtype=F32)
 
 
-# Blocks of the finest grid that the coarsest grid averages (60 m over 10 m for S2).
-DETAIL_BLOCK = 6
-
-
 @functools.lru_cache(maxsize=8)
 def detail(factor: int = 1) -> np.ndarray:
-    """Periodic white noise whose every 6 x 6 block sums to zero (unit variance at ``factor`` 1).
+    """Periodic white noise whose every 6 x 6 block sums to zero, block-averaged by ``factor``.
 
-    Ground detail finer than the coarsest pixel (stones, shrubs, wave facets):
-    it gives 10 m and 20 m pixels the variance real ones have, and averages
-    out exactly in a 60 m pixel, as it does on the ground, instead of leaving
-    a residue that 8-bit quicklooks would turn into noise. Sampled, like
-    `white`, at global pixel indices; offsets must be multiples of the block
-    for the blocks to stay aligned with the 60 m grid.
+    Ground detail finer than the coarsest pixel (stones, shrubs, wave facets): it gives 10 m
+    and 20 m pixels the variance real ones have and averages out exactly in a 60 m pixel, as on
+    the ground, instead of leaving a residue that 8-bit quicklooks would turn into noise.
+    Offsets into it must be multiples of the block to keep blocks on the 60 m grid.
     """
     if factor > 1:
-        base = detail(1)
-        size = base.shape[0] // factor
-        return base.reshape(size, factor, size, factor).mean(axis=(1, 3), dtype=F32)
+        return _block_mean(detail(), factor)
     rng = np.random.default_rng(seed_of("sub-pixel-detail"))
     n, b = _NOISE_PERIOD // DETAIL_BLOCK, DETAIL_BLOCK
     blocks = rng.standard_normal((n, b, n, b), dtype=F32)
@@ -189,21 +163,14 @@ def _wrapped_runs(start: int, count: int, period: int) -> list[tuple[int, int, i
 def sample(texture: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``texture`` at global pixel indices (1-D row and column indices), wrapped.
 
-    Chunks ask for consecutive indices, which is a few rectangular copies of
-    the periodic texture: several times faster than a gather (``take``) per
-    axis, and this runs for several textures per chunk.
+    Chunks ask for consecutive indices: a few rectangular copies of the periodic texture, which
+    is several times faster than ``take(..., mode="wrap")`` per axis (and runs for several
+    textures per chunk); other index sets take the general path.
     """
     period = texture.shape[0]
     rows, cols = np.asarray(rows), np.asarray(cols)
-    consecutive = all(
-        a.ndim == 1
-        and a.size > 0
-        and int(a[-1]) - int(a[0]) == a.size - 1
-        and (np.diff(a) == 1).all()
-        for a in (rows, cols)
-    )
-    if not consecutive:
-        return texture.take(np.mod(rows, period), axis=0).take(np.mod(cols, period), axis=1)
+    if not all(a.ndim == 1 and a.size > 0 and (np.diff(a) == 1).all() for a in (rows, cols)):
+        return texture.take(rows, axis=0, mode="wrap").take(cols, axis=1, mode="wrap")
     out = np.empty((rows.size, cols.size), dtype=texture.dtype)
     col_runs = _wrapped_runs(int(cols[0]), cols.size, period)
     for rs, rt, rn in _wrapped_runs(int(rows[0]), rows.size, period):
@@ -215,13 +182,11 @@ def sample(texture: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarra
 def fine(
     rows: np.ndarray, cols: np.ndarray, factor: int, offset: int = 0, sign: float = 1.0
 ) -> np.ndarray:
-    """The sum of the two textures (unit variance), shifted by ``offset`` pixels.
+    """The sum (``sign`` > 0) or difference of the two textures, shifted by ``offset`` pixels.
 
-    Different offsets (or ``sign``) give independent-looking patterns from
-    the same two textures, e.g. ground texture and cloud texture. ``offset``
-    counts pixels of the finest grid and should be a multiple of ``factor``:
-    then a coarse pixel sees the mean of the fine pixels it covers, shifted
-    texture included.
+    Offsets and signs give independent-looking patterns (ground, clouds) from two textures.
+    ``offset`` counts pixels of the finest grid and should be a multiple of ``factor``, so that
+    a coarse pixel sees the mean of the fine pixels it covers.
     """
     step = offset // factor
     first = sample(texture(0, factor), rows + step, cols + 3 * step)
@@ -237,8 +202,8 @@ def fine(
 def upsample(nodes: np.ndarray, fy: np.ndarray, fx: np.ndarray) -> np.ndarray | np.float32:
     """Bilinear interpolation of a node grid at fractional node coordinates.
 
-    Separable (rows x columns) so it costs a few passes over the output. A
-    constant field comes back as a scalar, which keeps open-ocean chunks cheap.
+    Separable (rows x columns) so it costs a few passes over the output. A constant field comes
+    back as a scalar, which keeps open-ocean chunks cheap.
     """
     if float(nodes.min()) == float(nodes.max()):
         return F32(nodes.flat[0])
@@ -256,8 +221,8 @@ def upsample(nodes: np.ndarray, fy: np.ndarray, fx: np.ndarray) -> np.ndarray | 
 def ramp(values: Any, start: float, width: float) -> Any:
     """0 below ``start``, 1 above ``start + width``, linear between.
 
-    Works in place on a float32 array (callers pass temporaries), as
-    ``np.clip`` is several times slower than two in-place comparisons.
+    In place on a float32 array (callers pass temporaries): ``np.clip`` is several times slower
+    than two in-place comparisons.
     """
     if np.ndim(values) == 0 or getattr(values, "dtype", None) != F32:
         return np.clip((np.asarray(values, dtype=F32) - F32(start)) / F32(width), 0, 1)
@@ -268,28 +233,14 @@ def ramp(values: Any, start: float, width: float) -> Any:
     return values
 
 
-# ==========================================================================
-# Small helpers shared by the scenes of the three missions.
-
-Region = tuple[slice, ...]  # the part of an array one chunk covers
-
-
-def lru_get(
-    cache: OrderedDict, lock: threading.Lock, key: Any, make: Callable[[], Any], size: int
-) -> Any:
-    """A tiny thread-safe LRU (values computed outside the lock)."""
-    with lock:
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-    value = make()
-    with lock:
-        cache[key] = value
-        cache.move_to_end(key)
-        while len(cache) > size:
-            cache.popitem(last=False)
-    return value
-
-
-def slices_to_ranges(region: Region) -> list[np.ndarray]:
-    return [np.arange(s.start, s.stop) for s in region]
+def corner_lonlat(corners: np.ndarray, along: Any, across: Any) -> tuple[Any, Any]:
+    """Lon/lat bilinear between a swath's four corners (first line first, then last line last)
+    at fractions ``along`` (0 first line) and ``across`` (0 first pixel) of the swath."""
+    (lon0, lat0), (lon1, lat1), (lon2, lat2), (lon3, lat3) = corners[:4]
+    lon = (1 - along) * ((1 - across) * lon0 + across * lon1) + along * (
+        (1 - across) * lon3 + across * lon2
+    )
+    lat = (1 - along) * ((1 - across) * lat0 + across * lat1) + along * (
+        (1 - across) * lat3 + across * lat2
+    )
+    return lon, lat
