@@ -34,6 +34,7 @@ from .texture import (
     fine,
     ramp,
     sample,
+    scene_values,
     seed_of,
     upsample,
     white,
@@ -507,25 +508,7 @@ class S2Scene(RecordLand):
         lon_grid, lat_grid = np.meshgrid(lons, lats)
         field = fbm(lon_grid, lat_grid, 2.0, 0.25, self.sky_seed + seed_of(name))
         land = self.land.fraction(lon_grid, lat_grid)
-        base, spread = {
-            "aod1240": (0.02, 0.005),
-            "aod469": (0.14, 0.03),
-            "aod550": (0.11, 0.025),
-            "aod670": (0.08, 0.02),
-            "aod865": (0.06, 0.015),
-            "bcaod550": (0.003, 0.001),
-            "duaod550": (0.02, 0.01),
-            "omaod550": (0.01, 0.003),
-            "ssaod550": (0.06, 0.02),
-            "suaod550": (0.015, 0.004),
-            "z": (0.0, 0.0),
-            "msl": (101_600.0, 250.0),
-            "r": (78.0, 8.0),
-            "tco3": (0.0072, 0.0002),
-            "tcwv": (18.0, 3.0),
-            "u10": (-3.0, 3.0),
-            "v10": (4.0, 3.0),
-        }[name]
+        base, spread = scene_values()["s2_meteorology"][name]
         values = base + spread * field
         if name == "z":  # surface geopotential: g x height of the ground
             values = 9.80665 * 250.0 * land * (1 + 0.3 * field)

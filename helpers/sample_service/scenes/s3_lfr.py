@@ -19,7 +19,7 @@ from ..catalog import ProductRecord
 from ..products import ArraySpec
 from ..solar import solar_angles
 from .landmask import RecordLand
-from .texture import CLOUDY, F32, Region, fbm, fine, ramp, seed_of, upsample
+from .texture import CLOUDY, F32, Region, fbm, fine, ramp, scene_values, seed_of, upsample
 
 PRODUCT_TYPE = "S03OLCLFR"
 
@@ -41,29 +41,10 @@ def _slerp(p: np.ndarray, q: np.ndarray, t: np.ndarray) -> np.ndarray:
 # values of the tutorial's product (0.0040 vs 0.0042 degrees of longitude).
 _OLCI_EDGE_STRETCH = 0.01
 _OLCI_TIE_STEP = 64  # columns per tie point (template: columns_per_tiepoint)
-# fmt: off
-_OLCI_BANDS = np.array([
-    400.0, 412.5, 442.5, 490.0, 510.0, 560.0, 620.0, 665.0, 673.75, 681.25, 708.75, 753.75,
-    761.25, 764.375, 767.5, 778.75, 865.0, 885.0, 900.0, 940.0, 1020.0,
-])
-# fmt: on
-_OLCI_FWHM = np.array(
-    [15, 10, 10, 10, 10, 10, 10, 10, 7.5, 7.5, 10, 7.5, 2.5, 3.75, 2.5, 15, 20, 10, 10, 20, 40],
-    dtype=np.float64,
-)
-# In-band solar irradiance (mW m-2 nm-1), rounded.
-# fmt: off
-_OLCI_SOLAR = np.array([
-    1714.9, 1872.4, 1926.6, 1930.2, 1804.2, 1651.5, 1531.4, 1475.6, 1408.9, 1265.5, 1255.6,
-    1178.0, 955.0, 914.2, 882.8, 882.8, 882.8, 882.8, 882.8, 882.8, 882.8,
-])
-# fmt: on
-# fmt: off
-_PRESSURE_LEVELS = np.array([
-    1000, 950, 925, 900, 850, 800, 700, 600, 500, 400, 300, 250, 200, 150, 100, 70, 50, 30, 20,
-    10, 7, 5, 3, 2, 1,
-])
-# fmt: on
+_OLCI_BANDS = np.array(scene_values()["olci_band_centres"])
+_OLCI_FWHM = np.array(scene_values()["olci_band_widths"])
+_OLCI_SOLAR = np.array(scene_values()["olci_solar_flux"])
+_PRESSURE_LEVELS = np.array(scene_values()["pressure_levels"])
 
 
 @dataclass
@@ -257,12 +238,7 @@ class LfrScene(RecordLand):
             p = _PRESSURE_LEVELS[lead].astype(np.float64)[:, None, None]
             surface = 301.0 - 0.55 * lat + 2.0 * field
             return np.maximum(surface[None] * (p / 1000.0) ** 0.19, 212.0)
-        base, spread = {
-            "humidity": (70.0, 10.0),
-            "sea_level_pressure": (1016.0, 5.0),
-            "total_columnar_water_vapour": (18.0, 4.0),
-            "total_ozone": (0.0068, 0.0003),
-        }[name]
+        base, spread = scene_values()["s3_meteorology"][name]
         return base + spread * field
 
     def values(self, spec: ArraySpec, region: Region) -> np.ndarray:

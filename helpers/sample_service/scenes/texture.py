@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,13 @@ F32 = np.float32
 CLOUDY = 0.3
 """Cloud opacity from which a pixel counts as cloud (SCL 8, 9, 10; OLCI cloud flags)."""
 Region = tuple[slice, ...]  # the part of an array one chunk covers
+
+
+@functools.cache
+def scene_values() -> dict[str, Any]:
+    """Typical published values the scenes build on (``templates/scene_values.json``)."""
+    path = Path(__file__).parents[1] / "templates" / "scene_values.json"
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def seed_of(*parts: object) -> int:
