@@ -403,7 +403,7 @@ def _check_cql2(node: Any) -> None:
     if not isinstance(node, dict) or "op" not in node or not isinstance(node.get("args"), list):
         raise bad_request('CQL2-JSON expressions look like {"op": "<", "args": [...]}.')
     op, args = node["op"], node["args"]
-    if op not in ("and", "or") and op not in _CQL2_ARITY:
+    if not isinstance(op, str) or (op not in ("and", "or") and op not in _CQL2_ARITY):
         raise bad_request(
             f"CQL2 operator '{op}' is not supported by the sample service "
             "(supported: and, or, not, =, <>, <, <=, >, >=, isNull)."

@@ -276,6 +276,8 @@ def _nested_filter(depth: int) -> bytes:
         b'{"sortby": "datetime"}',
         b'{"query": {"eo:cloud_cover": {"like": 5}}}',
         b'{"filter": {"op": "like", "args": []}}',
+        b'{"filter": {"op": ["x"], "args": []}}',  # an operator that is not a string
+        b'{"filter": {"op": {"x": 1}, "args": []}}',
         b'{"token": "prev:a:b"}',
     ],
 )
@@ -339,10 +341,14 @@ _interval = st.tuples(_instant | st.sampled_from(["..", ""]), _instant | st.just
 )
 _property = st.sampled_from(["id", "datetime", "eo:cloud_cover", "platform", "properties.x", "z"])
 _leaf = st.one_of(st.none(), st.booleans(), st.integers(), _any_float, st.text(max_size=10))
+_json_any = st.recursive(
+    _leaf, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3)
+)
 _cql2 = st.recursive(
     st.fixed_dictionaries(
         {
-            "op": st.sampled_from(["=", "<>", "<", "<=", ">", ">=", "isNull", "like", "in"]),
+            "op": st.sampled_from(["=", "<>", "<", "<=", ">", ">=", "isNull", "like", "in"])
+            | _json_any,
             "args": st.lists(
                 st.one_of(_leaf, st.fixed_dictionaries({"property": _property}), _instant),
                 max_size=3,
@@ -369,10 +375,6 @@ _sortby_body = st.lists(
     ),
     max_size=3,
 )
-_json_any = st.recursive(
-    _leaf, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3)
-)
-
 _body_values: dict[str, st.SearchStrategy[Any]] = {
     "collections": st.lists(st.sampled_from(_COLLECTIONS) | st.text(max_size=12), max_size=3),
     "ids": st.lists(st.text(max_size=20), max_size=3),
