@@ -194,7 +194,9 @@ def _update_stac(stac: dict[str, Any], record: ProductRecord, entry: dict[str, A
     for key, value in values.items():
         if key not in props or value is None:
             continue
-        if isinstance(value, dt.datetime):  # written as the template writes it, Z or +00:00
-            zulu = isinstance(props[key], str) and props[key].endswith("Z")
-            value = timefmt.iso(value, zulu=zulu)
+        if isinstance(value, dt.datetime):  # as the template writes it: Z or +00:00, decimals
+            written = props[key] if isinstance(props[key], str) else ""
+            fraction = re.search(r"\.(\d+)", written)
+            digits = min(len(fraction.group(1)), 6) if fraction else 0
+            value = timefmt.iso(value, digits, zulu=written.endswith("Z"))
         props[key] = value

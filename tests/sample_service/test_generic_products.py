@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -94,6 +95,21 @@ def test_embedded_stac_keeps_the_real_keys_and_takes_the_records_values(kind: st
     assert stac["bbox"] == catalog.footprint(record)[0]
     if record.id.startswith("S3") or record.id.startswith("S2"):
         assert stac["id"].startswith(record.id)
+
+
+@pytest.mark.parametrize("kind", GENERIC_TYPES)
+def test_embedded_stac_times_are_written_as_the_template_writes_them(kind: str) -> None:
+    """Same decimals and same UTC suffix (Z or +00:00) as the real product's value."""
+    template = products.load_template(kind)["metadata"][".zattrs"]["stac_discovery"]
+    stac = products.build_zmetadata(RECORDS[kind])["metadata"][".zattrs"]["stac_discovery"]
+
+    def style(text: str) -> tuple[int, str]:
+        fraction = re.search(r"\.(\d+)", text)
+        return (len(fraction.group(1)) if fraction else 0), "Z" if text.endswith("Z") else text[-6:]
+
+    for key in ("start_datetime", "end_datetime", "created"):
+        if key in template["properties"]:
+            assert style(stac["properties"][key]) == style(template["properties"][key]), key
 
 
 @pytest.mark.parametrize("kind", GENERIC_TYPES)
