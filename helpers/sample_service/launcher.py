@@ -219,6 +219,7 @@ class ThreadedServer:
         if self._runner is not None:
             cleanup = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
             cleanup.result(timeout=30)
+            self._runner = None  # the application and its caches go with it
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=30)
         self._loop.close()

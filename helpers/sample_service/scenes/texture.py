@@ -4,7 +4,8 @@ A scene must look natural (structure at every scale), give the same bytes on eve
 be cheap for any block of pixels. numpy's generators give white noise only and no dependency of
 the project makes coherent noise, hence: `fbm` (hashed lattice noise over octaves, a pure
 function of world coordinates and a seed) for the large scales, and periodic patterns made
-once and sampled at global pixel indices for the fine ones (`fine`, `white`, `detail`).
+once and sampled at global pixel indices for the fine ones (`fine`, `white`, `detail`). Also
+here, as every scene needs them: `scene_values` (published typical values) and `corner_lonlat`.
 """
 
 from __future__ import annotations
@@ -243,8 +244,11 @@ def ramp(values: Any, start: float, width: float) -> Any:
 
 
 def corner_lonlat(corners: np.ndarray, along: Any, across: Any) -> tuple[Any, Any]:
-    """Lon/lat bilinear between a swath's four corners (first line first, then last line last)
-    at fractions ``along`` (0 first line) and ``across`` (0 first pixel) of the swath."""
+    """Lon/lat bilinear between a swath's four corners, at fractions of its length and width.
+
+    ``corners`` (lon, lat) run: first line's first and last pixel, last line's last and first;
+    ``along`` is 0 on the first line, ``across`` 0 at the first pixel.
+    """
     (lon0, lat0), (lon1, lat1), (lon2, lat2), (lon3, lat3) = corners[:4]
     lon = (1 - along) * ((1 - across) * lon0 + across * lon1) + along * (
         (1 - across) * lon3 + across * lon2
