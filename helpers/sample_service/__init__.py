@@ -1,8 +1,11 @@
 """A local replica of the EOPF Sample Service: a STAC API and Zarr stores over HTTP.
 
 Structure, metadata, shapes, chunking and codecs replicate real EOPF products; pixel values
-are synthetic (`scenes`). From the data up: `settings`, `errors`, `timefmt`, `solar`; `catalog`
-(the records of ``templates/catalogue/``) and `stac_items`; `stac_api`, `search`, `stac_routes`;
-`products`, `scenes/`, `cache`, `zarr_store`; the SAFE replica (`safe*`); `faults`, `origin`,
-`app`, `launcher` (start or reuse the service), `polling`, and the entry script `__main__`.
+are synthetic (`scenes/`). From the data up: `settings`, `errors`, `timefmt`, `solar`,
+`polling`, `origin`; `catalog` (the records of ``templates/catalogue/``), `cpm_versions` (how
+products changed between processor versions); `stac_items`, `search`, `stac_api`, `openapi`,
+`stac_routes`; `zmeta`, `products_generic`, `products`, `scenes/`, `cache`, `zarr_store`; the
+Zarr v3 staging collection (`zarr3_catalog`, `zarr3_items`, `zarr3_layout`, `zarr3_store`);
+`http_ranges`; the SAFE replica (`safe_metadata`, `safe_archive`, `safe`); `faults`, `app`,
+`launcher` (start or reuse the service), and the entry script `__main__`.
 """

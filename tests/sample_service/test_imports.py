@@ -8,6 +8,7 @@ through its launcher; nothing inside `helpers/sample_service/` may import them b
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,10 @@ def test_the_scan_catches_each_kind_of_bad_import() -> None:
 def test_every_module_is_scanned() -> None:
     names = {p.relative_to(PACKAGE_DIR).as_posix() for p in MODULES}
     assert {"app.py", "launcher.py", "scenes/s2_l2a.py", "stac_api.py"} <= names
+
+
+def test_the_package_docstring_names_every_module() -> None:
+    """The package docstring is the map a maintainer starts from: it must not go stale."""
+    named = set(re.findall(r"`([\w/]+)`", package.__doc__ or ""))
+    top_level = {p.stem for p in PACKAGE_DIR.glob("*.py") if p.stem != "__init__"}
+    assert top_level | {"scenes/"} <= named, sorted(top_level - named)
