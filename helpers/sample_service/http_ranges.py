@@ -1,12 +1,10 @@
 """HTTP byte ranges (RFC 9110 section 14) over any stored object: one range, several, or none.
 
-A sharded Zarr v3 store is read almost only by ranges (the shard index by a suffix range, then
-each inner chunk), so the service answers as an object store does: ``206`` with
-``Content-Range`` for one range, ``206 multipart/byteranges`` for several, ``416`` with
-``Content-Range: bytes */size`` when none can be satisfied, ``Accept-Ranges: bytes`` always.
-aiohttp parses a single range (``request.http_range``) but neither several nor the multipart
-answer, so both are here. Only the bytes asked for are read, and an answer longer than `BLOCK`
-is streamed block by block: a whole 121 MB shard is never held in memory.
+A sharded Zarr v3 store is read almost only by ranges, and a broken SAFE download resumes by
+one, so the service answers as an object store does: ``206`` with ``Content-Range`` (several
+ranges: ``multipart/byteranges``), ``416`` with ``Content-Range: bytes */size``, ``If-Range``
+against the ``ETag``. aiohttp parses a single range only, hence this module. Only the bytes asked
+for are read, and long answers are streamed block by block, never held whole in memory.
 """
 
 from __future__ import annotations
@@ -14,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -99,18 +98,41 @@ def parse_ranges(header: str | None, size: int) -> list[tuple[int, int]] | None:
 Piece = tuple[Blob, int, int]
 
 
-async def respond(request: web.Request, blob: Blob, content_type: str) -> web.StreamResponse:
-    """Answer a GET or HEAD for ``blob``: 200, 206 (one or several ranges) or 416."""
+async def respond(
+    request: web.Request,
+    blob: Blob,
+    content_type: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    etag: str | None = None,
+    several: bool = True,
+    stream_over: int = BLOCK,
+) -> web.StreamResponse:
+    """Answer a GET or HEAD for ``blob``: 200, 206 (one or several ranges) or 416.
+
+    ``headers`` are added to a 200 or 206. With an ``etag`` (the object's quoted entity tag),
+    an ``If-Range`` naming another one gets the whole object, so a resuming client never splices
+    two objects. ``several=False`` sends the whole object for several ranges (RFC 9110 allows
+    it) rather than a multipart answer. Answers longer than ``stream_over`` bytes are streamed.
+    """
     size = blob.size
-    headers = {"Accept-Ranges": "bytes"}
+    headers = {**(headers or {}), "Accept-Ranges": "bytes"}
+    range_header = request.headers.get("Range")
+    if etag is not None:
+        headers["ETag"] = etag
+        if_range = request.headers.get("If-Range")
+        if if_range is not None and if_range.strip() != etag:
+            range_header = None
     try:
-        wanted = parse_ranges(request.headers.get("Range"), size)
+        wanted = parse_ranges(range_header, size)
     except Unsatisfiable:
         return not_satisfiable(size)
+    if wanted is not None and len(wanted) > 1 and not several:
+        wanted = None
     if wanted is None or len(wanted) == 1:
         start, stop = (0, size) if wanted is None else wanted[0]
         if wanted is not None:
-            headers.update(partial_headers(start, stop, size))
+            headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
         pieces: list[Piece] = [(blob, start, stop)]
     else:
         boundary = uuid.uuid4().hex
@@ -126,7 +148,7 @@ async def respond(request: web.Request, blob: Blob, content_type: str) -> web.St
     headers["Content-Type"] = content_type
     status = 200 if wanted is None else 206
     length = sum(stop - start for _, start, stop in pieces)
-    if length <= BLOCK:
+    if length <= stream_over:
         body = b"".join(source.read_range(start, stop) for source, start, stop in pieces)
         return web.Response(status=status, body=body, headers=headers)
     response = web.StreamResponse(status=status, headers=headers)
@@ -152,7 +174,10 @@ async def _stream(
     for source, start, stop in pieces:
         stop = min(stop, start + remaining)
         for at in range(start, stop, BLOCK):
-            block = await loop.run_in_executor(None, source.read_range, at, min(stop, at + BLOCK))
+            end = min(stop, at + BLOCK)
+            block = await loop.run_in_executor(None, source.read_range, at, end)
+            if len(block) < end - at:
+                raise ConnectionResetError(f"{source} ended at byte {at + len(block)}")
             await plan.pace(len(block))
             await response.write(block)
         remaining -= stop - start
@@ -160,27 +185,6 @@ async def _stream(
         faults.break_connection(request)  # an injected fault: the link fails mid-body
     else:
         await response.write_eof()
-
-
-def single_range(
-    request: web.Request, size: int, etag: str | None = None
-) -> tuple[int, int] | None:
-    """``(start, stop)`` of the one range asked for, or None to send all ``size`` bytes.
-
-    For the SAFE download, which serves one range at most (RFC 9110 allows sending the whole
-    object for several). When ``If-Range`` is not ``etag`` (the object's quoted entity tag),
-    the whole object is sent, so a resuming client never splices two different objects.
-    """
-    if_range = request.headers.get("If-Range")
-    if if_range is not None and (etag is None or if_range.strip() != etag):
-        return None
-    wanted = parse_ranges(request.headers.get("Range"), size)
-    return wanted[0] if wanted is not None and len(wanted) == 1 else None
-
-
-def partial_headers(start: int, stop: int, size: int) -> dict[str, str]:
-    """The headers of a 206 answer carrying bytes ``start`` to ``stop - 1`` of ``size``."""
-    return {"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{stop - 1}/{size}"}
 
 
 def not_satisfiable(size: int) -> web.Response:

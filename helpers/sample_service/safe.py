@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import faults, http_ranges, settings, stac_routes
+from . import http_ranges, settings, stac_routes
 from .catalog import S2_L2A, ProductRecord, footprint, products_in
 from .errors import not_found
 from .origin import request_origin
@@ -230,8 +230,7 @@ async def download(request: web.Request) -> web.StreamResponse:
 
     A ``Range`` request gets that part (206), so a client whose connection broke resumes
     where it stopped; the ``ETag`` names the archive's content, so ``If-Range`` makes sure
-    the parts come from one and the same archive. Faults asked of the service (`faults`) are
-    applied here, block by block: the body is streamed, so the middleware cannot cut it.
+    the parts come from one and the same archive.
     """
     entity = request.match_info["entity"]
     target = _odata_target(entity)
@@ -248,44 +247,16 @@ async def download(request: web.Request) -> web.StreamResponse:
             headers={"WWW-Authenticate": "Bearer"},
         )
     archive = _archive(request.app, target[2])
-    loop = asyncio.get_running_loop()
-    stored = await loop.run_in_executor(None, archive.ensure)
-    etag = archive_etag(archive)
-    try:
-        part = http_ranges.single_range(request, stored.size, etag)
-    except http_ranges.Unsatisfiable:
-        return http_ranges.not_satisfiable(stored.size)
-    start, stop = part or (0, stored.size)
-    headers = {
-        "Content-Type": "application/zip",
-        "Content-Disposition": f'attachment; filename="{archive.filename}"',
-        "Accept-Ranges": "bytes",
-        "ETag": etag,
-    }
-    if part is not None:
-        headers.update(http_ranges.partial_headers(start, stop, stored.size))
-    response = web.StreamResponse(status=200 if part is None else 206, headers=headers)
-    response.content_length = stop - start
-    await response.prepare(request)
-    if request.method == "HEAD":
-        return response
-    plan = faults.stream_plan(request)
-    remaining = sending = plan.bytes_to_send(stop - start)
-    # The payload is streamed from its offset in the cache entry, a megabyte at a time.
-    with stored.path.open("rb") as handle:
-        handle.seek(stored.offset + start)
-        while remaining:
-            block = await loop.run_in_executor(None, handle.read, min(1 << 20, remaining))
-            if not block:
-                raise ConnectionResetError(f"{stored.path} ended early")
-            await plan.pace(len(block))
-            await response.write(block)
-            remaining -= len(block)
-    if sending < stop - start:
-        faults.break_connection(request)  # an injected fault: the link fails mid-download
-        return response
-    await response.write_eof()
-    return response
+    stored = await asyncio.get_running_loop().run_in_executor(None, archive.ensure)
+    return await http_ranges.respond(
+        request,
+        stored,
+        "application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{archive.filename}"'},
+        etag=archive_etag(archive),
+        several=False,
+        stream_over=0,  # every body streamed: faults pace and cut it block by block
+    )
 
 
 def archive_etag(archive: SafeArchive) -> str:

@@ -8,14 +8,19 @@ streamed answer is cut where the fault injection says.
 
 from __future__ import annotations
 
+import asyncio
 import email.parser
 import http.client
 import urllib.request
+from dataclasses import dataclass
 from urllib.error import HTTPError
 
+import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
-from helpers.sample_service import faults, zarr3_catalog
+from helpers.sample_service import faults, http_ranges, zarr3_catalog
 from helpers.sample_service.cache import StoredFile
 from helpers.sample_service.http_ranges import BLOCK, MAX_RANGES, Unsatisfiable, parse_ranges
 from helpers.sample_service.launcher import ThreadedServer
@@ -138,6 +143,36 @@ def test_a_streamed_answer_is_cut_where_the_faults_say() -> None:
     with ThreadedServer(faults=dropped) as server, pytest.raises(http.client.IncompleteRead) as cut:
         urllib.request.urlopen(_url(server.url, SHARD), timeout=60).read()
     assert 0 < len(cut.value.partial) < size
+
+
+@dataclass(frozen=True)
+class _LostTail:
+    """An object whose file lost everything after its first block once its size was read."""
+
+    size: int = 3 * BLOCK
+
+    def read_range(self, start: int, stop: int) -> bytes:
+        return bytes(max(0, min(stop, BLOCK) - start))
+
+
+def test_a_stored_object_cut_short_breaks_the_answer_off() -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return await http_ranges.respond(request, _LostTail(), "application/octet-stream")
+
+    async def fetch() -> None:
+        app = web.Application()
+        app.router.add_get("/", handler)
+        timeout = aiohttp.ClientTimeout(total=30)  # without the break, the client would wait
+        async with (
+            TestServer(app) as server,
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(server.make_url("/")) as response,
+        ):
+            assert response.content_length == 3 * BLOCK
+            with pytest.raises(aiohttp.ClientPayloadError):
+                await response.read()
+
+    asyncio.run(fetch())
 
 
 def _shard() -> StoredFile:
