@@ -149,8 +149,10 @@ async def respond(
     status = 200 if wanted is None else 206
     length = sum(stop - start for _, start, stop in pieces)
     if length <= stream_over:
-        # Read off the event loop, so other requests are served while the disk answers.
-        body = await asyncio.get_running_loop().run_in_executor(None, _joined, pieces)
+        if all(isinstance(source, BytesBlob) for source, _, _ in pieces):
+            body = _joined(pieces)  # already in memory: slicing needs no other thread
+        else:  # read off the event loop, so other requests are served while the disk answers
+            body = await asyncio.get_running_loop().run_in_executor(None, _joined, pieces)
         return web.Response(status=status, body=body, headers=headers)
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = length
