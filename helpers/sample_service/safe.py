@@ -11,15 +11,13 @@ plausible, modelled on the legacy CDSE items, and the archive is built by `safe_
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import re
 import secrets
-import threading
 import time
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,7 @@ from . import http_ranges, settings, stac_routes
 from .catalog import S2_L2A, ProductRecord, footprint, products_in
 from .errors import not_found
 from .origin import request_origin
-from .safe_archive import TARGET_BYTES, SafeArchive, default_cache_dir, quicklook_jpeg
+from .safe_archive import TARGET_BYTES, SafeArchive, quicklook_jpeg
 from .safe_metadata import TEMPLATES, fill
 from .stac_api import Catalogue, Entry
 
@@ -48,7 +46,6 @@ QUICKLOOK_UUID = "c0a5d1e2-35f1-4f6b-9d6c-0b7f3f1e9a41"
 TOKEN_LIFETIME = 600  # seconds, as CDSE's access tokens
 _UUID_NAMESPACE = uuid.UUID("6f1c1b0e-4f39-4c55-9d36-0c1d6b1e2a14")  # invented, fixed
 _TEMPLATE = json.loads((TEMPLATES / "cdse_stac.json").read_text(encoding="utf-8"))
-
 _SAFE_RECORDS = tuple(products_in(S2_L2A))
 """Every Sentinel-2 L2A product of the sample catalogue, of every date."""
 
@@ -62,29 +59,20 @@ def odata_uuid(kind: str, product_id: str) -> str:
     return str(uuid.uuid5(_UUID_NAMESPACE, name))
 
 
-_ODATA_VALUE = re.compile(r"^(Products|Assets)\(([0-9a-fA-F-]{36})\)/\$value$")
+_ODATA_VALUE = re.compile(r"(Products|Assets)\(([0-9a-fA-F-]{36})\)/\$value")
 _BY_UUID = {(k, odata_uuid(k, r.id)): r for r in _SAFE_RECORDS for k in ("Products", "Assets")}
 
 
-def _odata_target(entity: str) -> tuple[str, str, ProductRecord] | None:
-    """Kind, lower-case identifier and product of an OData ``<Kind>(<uuid>)/$value`` path."""
-    match = _ODATA_VALUE.match(entity)
+def _odata_target(
+    request: web.Request, kinds: tuple[str, ...] = ("Products", "Assets")
+) -> tuple[str, str, ProductRecord]:
+    """Kind, lower-case identifier and product of the OData path ``<Kind>(<uuid>)/$value``."""
+    entity = request.match_info["entity"]
+    match = _ODATA_VALUE.fullmatch(entity)
     key = (match[1], match[2].lower()) if match else None
-    return (*key, _BY_UUID[key]) if key in _BY_UUID else None
-
-
-@dataclass
-class _State:
-    """Per-application state: issued tokens and the (lazily built) archives."""
-
-    tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (monotonic)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    archives: dict[str, SafeArchive] = field(default_factory=dict)  # by product id
-    cache_dir: Path | None = None
-    target_bytes: int | None = None
-
-
-STATE = web.AppKey("safe_state", _State)
+    if key not in _BY_UUID or key[0] not in kinds:
+        raise not_found(f"No product{' or asset' if len(kinds) > 1 else ''} at {entity}.")
+    return *key, _BY_UUID[key]
 
 
 def setup(
@@ -93,79 +81,89 @@ def setup(
     """Register the SAFE routes on ``app`` (``app.py`` calls it).
 
     ``cache_dir`` and ``target_bytes`` (archive size) are for tests: by default the archive is
-    cached in ``safe_archive.default_cache_dir()`` and is as large as the seed's.
+    cached in ``settings.cache_dir("safe")`` and is as large as the seed's.
     """
-    app[STATE] = _State(cache_dir=cache_dir, target_bytes=target_bytes)
-    app.router.add_post(TOKEN_PATH, token)
+    service = _Service(cache_dir or settings.cache_dir("safe"), target_bytes or TARGET_BYTES)
+    app.router.add_post(TOKEN_PATH, service.token)
     stac_routes.add_routes(app, STAC_PREFIX, SAFE_CATALOGUE)
     odata = stac_routes.json_errors(catalogue_odata)
     app.router.add_get(f"{STAC_PREFIX}/odata/v1/{{entity:.*}}", odata)
-    app.router.add_get("/odata/v1/{entity:.*}", stac_routes.json_errors(download))
+    app.router.add_get("/odata/v1/{entity:.*}", stac_routes.json_errors(service.download))
 
 
-# --- token --------------------------------------------------------------------------------------
-
-
-def _oauth_error(status: int, error: str, description: str) -> web.Response:
-    """Keycloak's error body (OAuth 2.0 ``error``, ``error_description``), which clients of
-    the identity service read, plus the service's own ``code`` and ``description``."""
-    body = {"error": error, "error_description": description}
-    return web.json_response({**body, "code": error, "description": description}, status=status)
-
-
-async def token(request: web.Request) -> web.Response:
-    """Issue a bearer token for the sample credentials (OpenID-Connect password grant)."""
-    form = await request.post()
-    grant = form.get("grant_type")
-    if not grant:
-        return _oauth_error(400, "invalid_request", "Missing form parameter: grant_type")
-    if grant != "password":
-        return _oauth_error(400, "unsupported_grant_type", "Unsupported grant_type")
+def _refusal(form: Any) -> tuple[int, str, str] | None:
+    """Why the identity service refuses a token request (status, OAuth error, description)."""
+    if not form.get("grant_type"):
+        return 400, "invalid_request", "Missing form parameter: grant_type"
+    if form["grant_type"] != "password":
+        return 400, "unsupported_grant_type", "Unsupported grant_type"
     if form.get("client_id") != CLIENT_ID:
-        return _oauth_error(401, "invalid_client", "Invalid client or Invalid client credentials")
-    if form.get("username") != SAMPLE_USERNAME or form.get("password") != SAMPLE_PASSWORD:
-        return _oauth_error(401, "invalid_grant", "Invalid user credentials")
-    state = request.app[STATE]
-    issued = secrets.token_urlsafe(32)
-    now = time.monotonic()
-    with state.lock:
-        state.tokens = {t: exp for t, exp in state.tokens.items() if exp > now}
-        state.tokens[issued] = now + TOKEN_LIFETIME
-    return web.json_response(
-        {
-            "access_token": issued,
-            "expires_in": TOKEN_LIFETIME,
-            "refresh_expires_in": 3600,
-            "refresh_token": secrets.token_urlsafe(32),
-            "token_type": "Bearer",
-            "not-before-policy": 0,
-            "session_state": secrets.token_hex(16),
-            "scope": "AUDIENCE_PUBLIC openid email profile user-context",
-        },
-        headers={"Cache-Control": "no-store"},
-    )
+        return 401, "invalid_client", "Invalid client or Invalid client credentials"
+    if (form.get("username"), form.get("password")) != (SAMPLE_USERNAME, SAMPLE_PASSWORD):
+        return 401, "invalid_grant", "Invalid user credentials"
+    return None
 
 
-def _authorised(request: web.Request) -> bool:
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not value:
-        return False
-    state = request.app[STATE]
-    with state.lock:
-        expiry = state.tokens.get(value.strip())
-    return expiry is not None and expiry > time.monotonic()
+class _Service:
+    """The identity and download services of one application: the tokens they issued and the
+    archives they serve. Their handlers run on one event loop, so they need no lock."""
+
+    def __init__(self, cache_dir: Path, target_bytes: int) -> None:
+        self.tokens: dict[str, float] = {}  # token -> expiry (monotonic clock)
+        self.archive = functools.cache(lambda r: SafeArchive(r, cache_dir, target_bytes))
+
+    async def token(self, request: web.Request) -> web.Response:
+        """Issue a bearer token for the sample credentials (OpenID-Connect password grant).
+
+        A refusal carries Keycloak's OAuth 2.0 ``error`` and ``error_description``, which
+        clients of the identity service read, and the service's own ``code`` and ``description``.
+        """
+        refusal = _refusal(await request.post())
+        if refusal is not None:
+            status, error, text = refusal
+            body = {"error": error, "error_description": text, "code": error, "description": text}
+            return web.json_response(body, status=status)
+        issued, now = secrets.token_urlsafe(32), time.monotonic()
+        for expired in [t for t, expiry in self.tokens.items() if expiry <= now]:
+            del self.tokens[expired]
+        self.tokens[issued] = now + TOKEN_LIFETIME
+        body = {"access_token": issued, "expires_in": TOKEN_LIFETIME, "token_type": "Bearer"}
+        return web.json_response(body, headers={"Cache-Control": "no-store"})
+
+    async def download(self, request: web.Request) -> web.StreamResponse:
+        """The download service: the SAFE zip, for a valid bearer token only.
+
+        A ``Range`` request gets that part (206), so a client whose connection broke resumes
+        where it stopped; the ``ETag`` (a digest of the archive's cache key, which decides its
+        every byte) makes ``If-Range`` ensure that the parts come from one and the same archive.
+        """
+        *_, record = _odata_target(request, ("Products",))
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or self.tokens.get(value.strip(), 0) <= time.monotonic():
+            return web.json_response(
+                {
+                    "code": "NotAuthenticated",
+                    "description": "Not authenticated: send "
+                    "'Authorization: Bearer <access_token>'.",
+                    "detail": "Not authenticated",
+                },
+                status=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        archive = self.archive(record)
+        stored = await asyncio.get_running_loop().run_in_executor(None, archive.ensure)
+        return await http_ranges.respond(
+            request,
+            stored,
+            "application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{archive.filename}"'},
+            etag='"' + hashlib.sha256(archive.key.encode("utf-8")).hexdigest()[:32] + '"',
+            several=False,
+            stream_over=0,  # every body streamed: faults pace and cut it block by block
+        )
 
 
 # --- STAC catalogue -----------------------------------------------------------------------------
-
-
-def _filled(value: Any, values: Mapping[str, Any]) -> Any:
-    """A part of ``cdse_stac.json`` with every string filled (`safe_metadata.fill`)."""
-    if isinstance(value, dict):
-        return {key: _filled(item, values) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_filled(item, values) for item in value]
-    return fill(value, values) if isinstance(value, str) else value
 
 
 def _item(entry: Entry, root: str) -> dict[str, Any]:
@@ -183,13 +181,13 @@ def _item(entry: Entry, root: str) -> dict[str, Any]:
         "product_uuid": odata_uuid("Products", record.id),
         "quicklook_uuid": odata_uuid("Assets", record.id),
     }
-    return _filled(_TEMPLATE["item"], values)
+    return fill(_TEMPLATE["item"], values)
 
 
 SAFE_CATALOGUE = Catalogue(
     landing=_TEMPLATE["landing"],
     collections=lambda root: [
-        _filled(_TEMPLATE["collection"], {"root": root, "collection_id": COLLECTION_ID})
+        fill(_TEMPLATE["collection"], {"root": root, "collection_id": COLLECTION_ID})
     ],
     entries=tuple(Entry(f"{r.id}.SAFE", COLLECTION_ID, r) for r in _SAFE_RECORDS),
     build_item=_item,
@@ -204,61 +202,8 @@ of the sample catalogue (CDSE's archive does not roll: products of every date st
 async def catalogue_odata(request: web.Request) -> web.StreamResponse:
     """The catalogue's OData links: ``Products(...)/$value`` redirects to the download service,
     ``Assets(...)/$value`` is the quicklook."""
-    entity = request.match_info["entity"]
-    target = _odata_target(entity)
-    if target is None:
-        raise not_found(f"No product or asset at {entity}.")
-    kind, uuid_text, record = target
+    kind, uuid_text, record = _odata_target(request)
     if kind == "Products":
         raise web.HTTPFound(f"{request_origin(request)}/odata/v1/Products({uuid_text})/$value")
     body = await asyncio.get_running_loop().run_in_executor(None, quicklook_jpeg, record)
     return web.Response(body=body, content_type="image/jpeg")
-
-
-def _archive(app: web.Application, record: ProductRecord) -> SafeArchive:
-    state = app[STATE]
-    with state.lock:
-        if record.id not in state.archives:
-            state.archives[record.id] = SafeArchive(
-                record, state.cache_dir or default_cache_dir(), state.target_bytes or TARGET_BYTES
-            )
-        return state.archives[record.id]
-
-
-async def download(request: web.Request) -> web.StreamResponse:
-    """The download service: the SAFE zip, for a valid bearer token only.
-
-    A ``Range`` request gets that part (206), so a client whose connection broke resumes
-    where it stopped; the ``ETag`` names the archive's content, so ``If-Range`` makes sure
-    the parts come from one and the same archive.
-    """
-    entity = request.match_info["entity"]
-    target = _odata_target(entity)
-    if target is None or target[0] != "Products":
-        raise not_found(f"No product at {entity}.")
-    if not _authorised(request):
-        return web.json_response(
-            {
-                "code": "NotAuthenticated",
-                "description": "Not authenticated: send 'Authorization: Bearer <access_token>'.",
-                "detail": "Not authenticated",
-            },
-            status=401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    archive = _archive(request.app, target[2])
-    stored = await asyncio.get_running_loop().run_in_executor(None, archive.ensure)
-    return await http_ranges.respond(
-        request,
-        stored,
-        "application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{archive.filename}"'},
-        etag=archive_etag(archive),
-        several=False,
-        stream_over=0,  # every body streamed: faults pace and cut it block by block
-    )
-
-
-def archive_etag(archive: SafeArchive) -> str:
-    """The archive's entity tag: a digest of its cache key, which decides its every byte."""
-    return '"' + hashlib.sha256(archive.key.encode("utf-8")).hexdigest()[:32] + '"'

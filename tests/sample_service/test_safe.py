@@ -86,13 +86,13 @@ class _Server:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[SafeArchive, dict[str, bytes]]:
-    """One small archive built for the whole module, and its rendered (non-filler) members."""
+def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[SafeArchive, tuple]:
+    """One small archive built for the whole module, and its values and rendered members."""
     archive = SafeArchive(
         get_product(safe.PRODUCT_ID), tmp_path_factory.mktemp("reference"), target_bytes=SMALL
     )
     rendered = archive._rendered()  # kept: rebuilds in the cache tests reuse it
-    archive.__dict__["_rendered_cache"] = rendered
+    archive._rendered = lambda: rendered
     archive.ensure()
     return archive, rendered
 
@@ -103,7 +103,7 @@ def _copy_cache(archive: SafeArchive, directory: Path) -> None:
 
 @pytest.fixture(scope="module")
 def safe_cache(
-    tmp_path_factory: pytest.TempPathFactory, reference: tuple[SafeArchive, dict]
+    tmp_path_factory: pytest.TempPathFactory, reference: tuple[SafeArchive, tuple]
 ) -> Path:
     """The server's cache, holding the reference archive (the server verifies, not rebuilds)."""
     directory = tmp_path_factory.mktemp("safe-cache")
@@ -343,7 +343,7 @@ def test_metadata_documents_parse_and_name_the_product(archive: Path) -> None:
 
 @pytest.fixture
 def built(
-    tmp_path: Path, reference: tuple[SafeArchive, dict], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, reference: tuple[SafeArchive, tuple], monkeypatch: pytest.MonkeyPatch
 ) -> SafeArchive:
     """A private copy of the reference cache. Rebuilds reuse the reference's rendered members
     (rendering the scene and its JPEG 2000 takes seconds and is tested above)."""

@@ -9,24 +9,23 @@ import numpy as np
 
 from helpers.sample_service import safe_metadata
 from helpers.sample_service.catalog import get_product
-from helpers.sample_service.safe_archive import _data_objects
 from helpers.sample_service.solar import tile_sun_angles
 
 RECORD = get_product("S2A_MSIL2A_20250605T104701_N0511_R051_T35WMU_20250605T125416")
-NAMES = safe_metadata.SafeNames.from_record(RECORD)
+VALUES = safe_metadata.product_values(RECORD)
 XFDU = "{urn:ccsds:schema:xfdu:1}"
 
 
 def _entries() -> list[dict]:
     return [
-        {**o, "href": NAMES.expand(o["href"]), "size": o["template_size"], "sha3_256": f"{i:064x}"}
-        for i, o in enumerate(_data_objects())
+        {**o, "href": f"./{path}", "size": o["template_size"], "sha3_256": f"{i:064x}"}
+        for i, (path, o) in enumerate(safe_metadata.members(VALUES))
     ]
 
 
 def test_manifest_points_at_every_data_object_once_from_its_container() -> None:
     entries = _entries()
-    root = ET.fromstring(safe_metadata.manifest(RECORD, NAMES, entries))
+    root = ET.fromstring(safe_metadata.manifest(VALUES, entries))
     pointers = root.findall(".//informationPackageMap//dataObjectPointer")
     assert [p.get("dataObjectID") for p in pointers] == [e["id"] for e in entries]
     units = {u.get("ID"): u for u in root.iter(f"{XFDU}contentUnit")}
@@ -41,7 +40,7 @@ def test_manifest_points_at_every_data_object_once_from_its_container() -> None:
 
 
 def test_tile_metadata_writes_one_values_line_per_grid_row() -> None:
-    root = ET.fromstring(safe_metadata.tile_metadata(RECORD, NAMES, [], 0.0))
+    root = ET.fromstring(safe_metadata.render("MTD_TL.xml", VALUES))
     zenith, _ = tile_sun_angles(RECORD)
     rows = root.findall(".//Sun_Angles_Grid/Zenith/Values_List/VALUES")
     assert len(rows) == zenith.shape[0]
@@ -53,9 +52,11 @@ def test_tile_metadata_writes_one_values_line_per_grid_row() -> None:
 
 
 def test_qi_report_lists_its_checks_and_the_html_names_the_product() -> None:
-    root = ET.fromstring(safe_metadata.qi_report(NAMES, "GENERAL_QUALITY", NAMES.granule))
+    path = f"GRANULE/{VALUES['granule']}/QI_DATA/GENERAL_QUALITY.xml"
+    (obj,) = [o for p, o in safe_metadata.members(VALUES) if p == path]
+    root = ET.fromstring(safe_metadata.document(path, obj, VALUES))
     checks = [i.get("id") for i in root.iter("inspection")]
     assert checks == ["Data_Completeness", "Lost_Packets", "Corrupted_Packets"]
-    assert root.find(".//parentID").text == NAMES.granule
-    page = safe_metadata.html_index(NAMES).decode()
-    assert f"<title>{NAMES.product}</title>" in page and "$" not in page
+    assert root.find(".//parentID").text == VALUES["granule"]
+    page = safe_metadata.render("UserProduct_index.html", VALUES).decode()
+    assert f"<title>{VALUES['product']}</title>" in page and "{" not in page

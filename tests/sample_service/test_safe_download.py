@@ -57,7 +57,7 @@ class _SafeService:
 
 
 @pytest.fixture(scope="module")
-def archive_bytes(reference: tuple[SafeArchive, dict]) -> bytes:
+def archive_bytes(reference: tuple[SafeArchive, tuple]) -> bytes:
     return reference[0].ensure().read()
 
 

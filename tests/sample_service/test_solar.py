@@ -16,8 +16,7 @@ RECORD = catalog.get_product(settings.SAFE_PRODUCT_ID)
 
 def _safe_sun() -> tuple[np.ndarray, np.ndarray, float, float]:
     """Sun grids and means as the SAFE archive's MTD_TL.xml states them."""
-    names = safe_metadata.SafeNames.from_record(RECORD)
-    root = ET.fromstring(safe_metadata.tile_metadata(RECORD, names, [], 0.0))
+    root = ET.fromstring(safe_metadata.render("MTD_TL.xml", safe_metadata.product_values(RECORD)))
     grid = root.find(".//Sun_Angles_Grid")
 
     def values(tag: str) -> np.ndarray:
