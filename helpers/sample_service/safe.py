@@ -39,15 +39,12 @@ COLLECTION_ID = settings.SAFE_COLLECTION_ID
 ITEM_ID = settings.SAFE_ITEM_ID
 TOKEN_PATH = settings.TOKEN_PATH
 STAC_PREFIX = settings.SAFE_STAC_PREFIX
-PRODUCT_UUID = "74252cb9-3567-4a49-8892-40f3a80ac52e"
-"""The seed product's CDSE identifier, as the seed's printed download URL shows it."""
-QUICKLOOK_UUID = "c0a5d1e2-35f1-4f6b-9d6c-0b7f3f1e9a41"
-"""Identifier of the seed product's quicklook asset on the sample service (invented)."""
+PRODUCT_UUID = "74252cb9-3567-4a49-8892-40f3a80ac52e"  # as the seed's printed download URL
+QUICKLOOK_UUID = "c0a5d1e2-35f1-4f6b-9d6c-0b7f3f1e9a41"  # of the seed product's (invented)
 TOKEN_LIFETIME = 600  # seconds, as CDSE's access tokens
 _UUID_NAMESPACE = uuid.UUID("6f1c1b0e-4f39-4c55-9d36-0c1d6b1e2a14")  # invented, fixed
 _TEMPLATE = json.loads((TEMPLATES / "cdse_stac.json").read_text(encoding="utf-8"))
-_SAFE_RECORDS = tuple(products_in(S2_L2A))
-"""Every Sentinel-2 L2A product of the sample catalogue, of every date."""
+_SAFE_RECORDS = tuple(products_in(S2_L2A))  # every L2A product of the catalogue, of every date
 
 
 def odata_uuid(kind: str, product_id: str) -> str:

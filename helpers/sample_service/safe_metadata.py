@@ -1,12 +1,9 @@
-"""The documents of the SAFE replica: manifest, product, tile and datastrip metadata, INSPIRE, HTML
-and QI reports, each a template of ``templates/safe/`` (sources in its README) filled from one
-dictionary of the product's values (`product_values`).
-
-A reader who unzips the sample archive should find the documents a real Sentinel-2 L2A product
-carries, with the same element names and *this* product's facts, so code written against the
-replica (above all the seed's XPath into ``manifest.safe``) works unchanged on a real archive.
-Values nobody can check offline (angles, orbit records) are plausible, from simple models, not
-measurements. The output is deterministic, so the cached archive keeps its digest.
+"""The documents of the SAFE replica (manifest, product, tile and datastrip metadata, INSPIRE, HTML,
+QI reports): templates of ``templates/safe/`` (sources in its README) filled from one dictionary
+of the product's values, so that a reader who unzips the sample archive finds the documents of a
+real Sentinel-2 L2A product, with the same element names and *this* product's facts: code written
+against the replica (above all the seed's XPath into ``manifest.safe``) works on a real archive.
+Values nobody can check offline (angles, orbit records) are plausible, from simple models.
 """
 
 from __future__ import annotations
@@ -47,25 +44,21 @@ def product_values(record: ProductRecord, nodata_percent: float = 0.0) -> dict[s
     The granule sensing time, four seconds after the datatake start, and the other offsets are
     plausible choices: the real ones are not published.
     """
-    platform, _, datatake, baseline, orbit, tile, generated = record.id.split("_")
+    platform, _, datatake, baseline, _, _, generated = record.id.split("_")
     if record.absolute_orbit is None or record.epsg is None or record.utm_origin is None:
         raise ValueError(f"{record.id}: a SAFE replica needs a tiled product with an orbit")
-    start, generated_time = timefmt.parse_compact(datatake), timefmt.parse_compact(generated)
-    sensing = start + timedelta(seconds=4)
+    generated_time = timefmt.parse_compact(generated)
+    sensing = timefmt.parse_compact(datatake) + timedelta(seconds=4)
     bbox, ring = footprint(record)
     values = {
+        **vars(record),  # orbits, epsg, mgrs_tile, utm_origin (the grid's corner), start_datetime
         "product": record.id,
-        "platform": platform,
+        "platform": platform,  # as the name writes it: "S2A"
         "datatake": datatake,
         "baseline": f"{baseline[1:3]}.{baseline[3:5]}",
-        "relative_orbit": int(orbit[1:]),
-        "absolute_orbit": record.absolute_orbit,
-        "tile": tile[1:],
         "generated": generated,
-        "epsg": record.epsg,
         "utm_zone": record.epsg % 100,
-        "nssdc_identifier": INTERNATIONAL_DESIGNATORS[f"sentinel-{platform[1:].lower()}"],
-        "start": timefmt.iso(start + timedelta(milliseconds=24), digits=3),  # as real ones
+        "nssdc_identifier": INTERNATIONAL_DESIGNATORS[record.platform],
         "generated_time": generated_time,
         "archiving_time": generated_time + timedelta(minutes=3),
         "sensing": sensing,
@@ -75,8 +68,6 @@ def product_values(record: ProductRecord, nodata_percent: float = 0.0) -> dict[s
         "footprint": " ".join(f"{lat:.6f} {lon:.6f}" for lon, lat in ring["coordinates"][0]) + " ",
         "cloud_cover": record.cloud_cover or 0.0,
         "nodata_percent": nodata_percent,
-        "ulx": record.utm_origin[0],
-        "uly": record.utm_origin[1],
         "resolutions": [{"resolution": r, "pixels": S2_TILE_SIZE_M // r} for r in (10, 20, 60)],
         **_angles(record),
     }
@@ -184,11 +175,8 @@ def _filled(element: ET.Element, values: Values) -> list[ET.Element]:
     repeat = element.get("repeat")
     copies = []
     for scope in [{**values, **row} for row in values[repeat]] if repeat else [values]:
-        copy = ET.Element(element.tag)
-        for key, template in element.attrib.items():
-            value = fill(template, scope)
-            if key != "repeat" and value is not None:
-                copy.set(key, str(value))
+        attributes = fill({k: v for k, v in element.attrib.items() if k != "repeat"}, scope)
+        copy = ET.Element(element.tag, {k: str(v) for k, v in attributes.items() if v is not None})
         if element.text and element.text.strip():
             copy.text = str(fill(element.text.strip(), scope))
         for child in element:
