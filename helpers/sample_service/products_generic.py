@@ -74,6 +74,7 @@ def load_template(product_type: str) -> dict[str, Any]:
 def name_fields(record: ProductRecord, entry: dict[str, Any]) -> dict[str, Any]:
     """The record's fields, plus the groups its id matches in the entry's ``name_pattern``."""
     fields = {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}
+    fields["utm_zone"] = None if record.epsg is None else record.epsg % 100
     if "name_pattern" in entry:
         found = re.search(entry["name_pattern"], record.id)
         assert found is not None, record.id
@@ -84,17 +85,10 @@ def name_fields(record: ProductRecord, entry: dict[str, Any]) -> dict[str, Any]:
 def _renames(
     record: ProductRecord, entry: dict[str, Any], edits: list[dict[str, Any]]
 ) -> list[tuple[str, str]]:
-    """(template text, record's text) pairs: name, component group, tile, rewrites, platform."""
+    """(template text, record's text) pairs: name, component group, rewrites, platform."""
     pairs = [(entry["template_id"], record.id)] if "template_id" in entry else []
     if entry.get("template_group") and record.component_group:
         pairs.append((entry["template_group"], record.component_group))
-    if entry.get("template_tile") and record.mgrs_tile and record.epsg:
-        old_zone, new_zone = entry["template_epsg"] % 100, record.epsg % 100
-        pairs += [
-            (entry["template_tile"], f"T{record.mgrs_tile}"),
-            (f"EPSG:{entry['template_epsg']}", f"EPSG:{record.epsg}"),
-            (f"UTM zone {old_zone}N", f"UTM zone {new_zone}N"),
-        ]
     for rewrites in [entry.get("rewrites", [])] + [edit.get("rewrites", []) for edit in edits]:
         pairs += [(old, new) for old, new in rewrites]
     old_code, new_code = platform_code(entry["template_platform"]), platform_code(record.platform)
