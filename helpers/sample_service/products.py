@@ -98,8 +98,7 @@ def meteo_grid(record: ProductRecord) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _s2_rules(meta: dict[str, Any], record: ProductRecord, fields: dict[str, Any]) -> None:
-    """The meteorology grid over the tile and the times of the product (name, sensing)."""
-    start = timefmt.parse(record.start_datetime)
+    """The meteorology grid over the tile, the processing time of the name, the mean sensing."""
     lats, lons = meteo_grid(record)
     grid_attrs = {
         "GRIB_latitudeOfFirstGridPointInDegrees": float(lats[0]),
@@ -113,14 +112,9 @@ def _s2_rules(meta: dict[str, Any], record: ProductRecord, fields: dict[str, Any
         attrs = meta[f"{path}/.zattrs"]
         if path.startswith("conditions/meteorology/") and "GRIB_Nx" in attrs:
             attrs.update(grid_attrs)
-    for source in ("cams", "ecmwf"):
-        group = f"conditions/meteorology/{source}"
-        meta[f"{group}/time/.zattrs"]["units"] = f"days since {start:%Y-%m-%d} 00:00:00"
-        meta[f"{group}/valid_time/.zattrs"]["units"] = f"days since {start:%Y-%m-%d %H:%M}:00"
     props = meta[".zattrs"]["stac_discovery"]["properties"]
-    props["datetime"] = timefmt.iso(start, zulu=False)
     props["created"] = timefmt.parse_compact(fields["processed"]).isoformat()
-    mean_sensing = timefmt.iso(start + dt.timedelta(seconds=4.2))
+    mean_sensing = timefmt.iso(fields["start"] + dt.timedelta(seconds=4.2))
     meta[".zattrs"]["other_metadata"]["mean_sensing_time"] = mean_sensing
 
 

@@ -75,6 +75,7 @@ def name_fields(record: ProductRecord, entry: dict[str, Any]) -> dict[str, Any]:
     """The record's fields, plus the groups its id matches in the entry's ``name_pattern``."""
     fields = {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}
     fields["utm_zone"] = None if record.epsg is None else record.epsg % 100
+    fields["start"] = timefmt.parse(record.start_datetime)
     if "name_pattern" in entry:
         found = re.search(entry["name_pattern"], record.id)
         assert found is not None, record.id

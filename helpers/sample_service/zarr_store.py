@@ -71,8 +71,6 @@ class ProductStore:
         groups, chunk indices out of range, and malformed or
         traversal-looking keys ("..", "//", a leading "/", backslashes).
         """
-        if not isinstance(key, str) or not key or "\\" in key:
-            return None
         document = self._documents.get(key)
         if document is not None:
             return document
