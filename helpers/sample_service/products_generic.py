@@ -5,14 +5,16 @@ Why data, not code per type: each type is an entry of ``templates/product_types.
 rest is the template's, byte for byte: names and the platform code in every string and key,
 every timestamp near sensing, the swath sizes, and in every embedded STAC (``stac_discovery``)
 the values of the keys it already has (none added, so it states what the real product states).
-Sentinel-2 arrays get their tile's projection. The tutorial's three types add a few rules
-(`products`); the others get their pixels from the generic scene (`scenes.generic`).
+Sentinel-2 arrays get their tile's projection; each type's ``edits`` (by platform and CPM
+version) are data too. The tutorial's three types add a few computed rules (`products`); the
+others get their pixels from the generic scene (`scenes.generic`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import fnmatch
 import functools
 import json
 import re
@@ -32,8 +34,8 @@ from .catalog import (
     snow_cover,
     utm_bounds,
 )
+from .cpm_versions import at_least
 from .solar import mean_sun_angles
-from .zmeta import array_paths, groupspec_to_zmetadata, rewrite_strings, set_shape
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 Rules = Callable[[dict[str, Any], ProductRecord, dict[str, Any]], None]
@@ -72,6 +74,8 @@ def load_template(product_type: str) -> dict[str, Any]:
 def name_fields(record: ProductRecord, entry: dict[str, Any]) -> dict[str, Any]:
     """The record's fields, plus the groups its id matches in the entry's ``name_pattern``."""
     fields = {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}
+    fields["utm_zone"] = None if record.epsg is None else record.epsg % 100
+    fields["start"] = timefmt.parse(record.start_datetime)
     if "name_pattern" in entry:
         found = re.search(entry["name_pattern"], record.id)
         assert found is not None, record.id
@@ -80,36 +84,39 @@ def name_fields(record: ProductRecord, entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _renames(
-    record: ProductRecord, entry: dict[str, Any], fields: dict[str, Any]
+    record: ProductRecord, entry: dict[str, Any], edits: list[dict[str, Any]]
 ) -> list[tuple[str, str]]:
-    """(template text, record's text) pairs: name, component group, tile, rewrites, platform."""
+    """(template text, record's text) pairs: name, component group, rewrites, platform."""
     pairs = [(entry["template_id"], record.id)] if "template_id" in entry else []
     if entry.get("template_group") and record.component_group:
         pairs.append((entry["template_group"], record.component_group))
-    if entry.get("template_tile") and record.mgrs_tile and record.epsg:
-        old_zone, new_zone = entry["template_epsg"] % 100, record.epsg % 100
-        pairs += [
-            (entry["template_tile"], f"T{record.mgrs_tile}"),
-            (f"EPSG:{entry['template_epsg']}", f"EPSG:{record.epsg}"),
-            (f"UTM zone {old_zone}N", f"UTM zone {new_zone}N"),
-        ]
-    pairs += [(old, new.format_map(fields)) for old, new in entry.get("rewrites", [])]
+    for rewrites in [entry.get("rewrites", [])] + [edit.get("rewrites", []) for edit in edits]:
+        pairs += [(old, new) for old, new in rewrites]
     old_code, new_code = platform_code(entry["template_platform"]), platform_code(record.platform)
     if old_code != new_code:
         pairs.append((f"{old_code}_", f"{new_code}_"))
     return pairs
 
 
+def _applies(when: dict[str, str], record: ProductRecord) -> bool:
+    """Whether an edit's condition (platform, CPM from / before a version) holds for ``record``."""
+    return (
+        when.get("platform", record.platform) == record.platform
+        and ("cpm_from" not in when or at_least(record, when["cpm_from"]))
+        and ("cpm_before" not in when or not at_least(record, when["cpm_before"]))
+    )
+
+
 def build_zmetadata(record: ProductRecord, rules: Rules | None = None) -> dict[str, Any]:
-    """The consolidated ``.zmetadata`` document of ``record``, then its type's own ``rules``."""
+    """The consolidated ``.zmetadata`` document of ``record``: its type's renames, then
+    projection, embedded STAC and sun angles, then its type's ``rules``, then its ``edits``."""
     doc = load_template(record.product_type)
     entry = type_entries()[record.product_type]
     fields = name_fields(record, entry)
-    template_start = timefmt.parse(entry["template_start"])
-    start = timefmt.parse(record.start_datetime)
-    meta = rewrite_strings(doc["metadata"], _renames(record, entry, fields), template_start, start)
-    for path in entry.get("drop_arrays", []):
-        del meta[f"{path}/.zarray"], meta[f"{path}/.zattrs"]
+    edits = [edit for edit in entry.get("edits", []) if _applies(edit.get("when", {}), record)]
+    renames = [(old, new.format_map(fields)) for old, new in _renames(record, entry, edits)]
+    old, new = timefmt.parse(entry["template_start"]), timefmt.parse(record.start_datetime)
+    meta = rewrite_strings(doc["metadata"], renames, old, new)
     swath = dict(entry.get("swath_dims", {}))
     if swath and record.swath_shape is not None:
         under = swath.pop("under")
@@ -122,11 +129,7 @@ def build_zmetadata(record: ProductRecord, rules: Rules | None = None) -> dict[s
     for key, attrs in meta.items():
         if key.endswith(".zattrs") and isinstance(attrs.get("stac_discovery"), dict):
             _update_stac(attrs["stac_discovery"], record, entry)
-    root = meta.get(".zattrs", {})
-    for path, text in entry.get("set", {}).items():
-        *parents, name = path.split("/")
-        functools.reduce(dict.__getitem__, parents, root)[name] = text.format_map(fields)
-    other = root.get("other_metadata")
+    other = meta.get(".zattrs", {}).get("other_metadata")
     if record.utm_origin is not None and isinstance(other, dict):
         zenith, azimuth = mean_sun_angles(record)
         for name, value in (("zenith", zenith), ("azimuth", azimuth)):
@@ -135,7 +138,28 @@ def build_zmetadata(record: ProductRecord, rules: Rules | None = None) -> dict[s
                 other[key] = value
     if rules is not None:
         rules(meta, record, fields)
+    for edit in edits:
+        for pattern in edit.get("drop", []):
+            for key in fnmatch.filter(list(meta), pattern):
+                del meta[key]
+        for pattern, patch in edit.get("merge", {}).items():
+            for key in fnmatch.filter(meta, pattern):
+                _merge_patch(meta[key], patch, fields)
     return {"metadata": meta, "zarr_consolidated_format": doc["zarr_consolidated_format"]}
+
+
+def _merge_patch(target: dict[str, Any], patch: dict[str, Any], fields: dict[str, Any]) -> None:
+    """RFC 7396 JSON merge patch, in place; strings are filled from ``fields`` first.
+
+    Written here (a few lines) rather than adding a package for it.
+    """
+    for name, value in patch.items():
+        if value is None:
+            target.pop(name, None)
+        elif isinstance(value, dict):
+            _merge_patch(target.setdefault(name, {}), value, fields)
+        else:
+            target[name] = value.format_map(fields) if isinstance(value, str) else value
 
 
 def set_tile_projection(meta: dict[str, Any], record: ProductRecord) -> None:
@@ -200,3 +224,97 @@ def _update_stac(stac: dict[str, Any], record: ProductRecord, entry: dict[str, A
             digits = min(len(fraction.group(1)), 6) if fraction else 0
             value = timefmt.iso(value, digits, zulu=written.endswith("Z"))
         props[key] = value
+
+
+# --- Steps on a template's text and arrays, apart from any product type ------------------------
+
+_STAMPS = (  # (pattern, strptime format), applied in this order
+    (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?"), "%Y-%m-%dT%H:%M:%S.%f"),
+    (re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?"), "%Y-%m-%d %H:%M:%S.%f"),
+    (re.compile(r"(?<!\d)\d{8}T\d{6}(?!\d)"), "%Y%m%dT%H%M%S"),
+    (re.compile(r"\d{2}-[A-Z]{3}-\d{4} \d{2}:\d{2}:\d{2}\.\d{6}"), "%d-%b-%Y %H:%M:%S.%f"),
+)
+
+
+def shift_timestamps(text: str, old: dt.datetime, new: dt.datetime) -> str:
+    """Move every timestamp near the template's sensing time by (new - old).
+
+    Processing and auxiliary-file times in the templates' histories sit within hours of
+    sensing; shifting them keeps their order and spacing plausible. Times far from sensing
+    (validity limits such as 2100-01-01, build dates) stay. A stamp keeps its format and decimals.
+    """
+
+    def shift(fmt: str, match: re.Match[str]) -> str:
+        raw = match.group(0)
+        fmt = fmt if "." in raw else fmt.removesuffix(".%f")
+        try:
+            moment = dt.datetime.strptime(raw, fmt).replace(tzinfo=dt.UTC)
+        except ValueError:  # e.g. the "99999999T999999" of an open-ended validity
+            return raw
+        if abs(moment - old) > dt.timedelta(days=45):
+            return raw
+        return (moment + (new - old)).strftime(fmt)[: len(raw)].upper()
+
+    for pattern, fmt in _STAMPS:
+        text = pattern.sub(functools.partial(shift, fmt), text)
+    return text
+
+
+def rewrite_strings(
+    tree: Any, replacements: list[tuple[str, str]], old: dt.datetime, new: dt.datetime
+) -> Any:
+    """Rename (literal replacements) and re-time (`shift_timestamps`) every string and key.
+
+    Names go in as placeholders and come out after the shift, so a record sensed within the
+    shift's window of the template keeps the stamps of its own name unshifted.
+    """
+    text = json.dumps(tree)
+    for index, (before, _) in enumerate(replacements):
+        text = text.replace(before, f"@@name{index}@@")
+    text = shift_timestamps(text, old, new)
+    for index, (_, after) in enumerate(replacements):
+        text = text.replace(f"@@name{index}@@", after)
+    return json.loads(text)
+
+
+def set_shape(meta: dict[str, Any], path: str, sizes: dict[str, int]) -> None:
+    """Resize ``path`` along the named dimensions; single-chunk dimensions stay single-chunk."""
+    zarray = meta[f"{path}/.zarray"]
+    dims = meta[f"{path}/.zattrs"].get("_ARRAY_DIMENSIONS", [])
+    shape, chunks = list(zarray["shape"]), list(zarray["chunks"])
+    for axis, dim in enumerate(dims):
+        if dim in sizes:
+            whole = chunks[axis] == shape[axis]
+            shape[axis] = sizes[dim]
+            chunks[axis] = sizes[dim] if whole else min(chunks[axis], sizes[dim])
+    zarray["shape"], zarray["chunks"] = shape, chunks
+
+
+def array_paths(meta: dict[str, Any]) -> list[str]:
+    return [key[: -len("/.zarray")] for key in meta if key.endswith("/.zarray")]
+
+
+def groupspec_to_zmetadata(spec: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic-zarr ``GroupSpec`` (Zarr v2) flattened into ``.zmetadata`` keys, no value changed.
+
+    Some reference products were published as group specs: the same facts in another layout.
+    """
+    metadata: dict[str, Any] = {}
+    array_fields = ("chunks", "compressor", "dtype", "fill_value", "filters", "order", "shape")
+
+    def visit(node: dict[str, Any], prefix: str) -> None:
+        if node.get("members") is None:  # an array
+            zarray = {field: node.get(field) for field in array_fields}
+            zarray["zarr_format"] = 2
+            if "dimension_separator" in node:
+                zarray["dimension_separator"] = node["dimension_separator"]
+            metadata[f"{prefix}.zarray"] = zarray
+            metadata[f"{prefix}.zattrs"] = node.get("attributes", {})
+            return
+        metadata[f"{prefix}.zgroup"] = {"zarr_format": 2}
+        metadata[f"{prefix}.zattrs"] = node.get("attributes", {})
+        for name, member in node["members"].items():
+            visit(member, f"{prefix}{name}/")
+
+    visit(spec, "")
+    return {"metadata": metadata, "zarr_consolidated_format": 1}

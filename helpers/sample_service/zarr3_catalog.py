@@ -13,6 +13,9 @@ import dataclasses
 import functools
 import json
 from pathlib import Path
+from typing import Any
+
+import jsonschema
 
 from . import catalog
 from .catalog import ProductRecord
@@ -20,39 +23,34 @@ from .errors import CatalogueError
 
 S2_L2A_ZARR3 = "sentinel-2-l2a-zarr3"
 _FILE = catalog.CATALOGUE_DIR / "zarr3" / f"{S2_L2A_ZARR3}.json"
+_STRINGS = ("collection", "mirrors", "listed_from", "cpm_version")
+_SCHEMA = {
+    "type": "object",
+    "required": [*_STRINGS, "ids"],
+    "properties": {
+        **{key: {"type": "string"} for key in _STRINGS},
+        "ids": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+    },
+}
 
 
-@dataclasses.dataclass(frozen=True)
-class StagingCollection:
-    """The staging collection's data file, checked."""
-
-    collection: str
-    mirrors: str
-    listed_from: str
-    cpm_version: str
-    ids: tuple[str, ...]
-
-
-def load_staging(path: Path = _FILE) -> StagingCollection:
+def load_staging(path: Path = _FILE) -> dict[str, Any]:
     """The staging collection of ``path``; `CatalogueError` names what is wrong."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
+        jsonschema.validate(raw, _SCHEMA)
     except ValueError as error:
         raise CatalogueError(path.name, "-", "-", f"is not valid JSON ({error})") from None
-    strings = ("collection", "mirrors", "listed_from", "cpm_version")
-    for key in strings:
-        if not isinstance(raw.get(key), str):
-            raise CatalogueError(path.name, "-", key, "must be a string")
-    ids = raw.get("ids")
-    if not isinstance(ids, list) or not ids:
-        raise CatalogueError(path.name, "-", "ids", "must be a non-empty list of product ids")
-    for product_id in ids:
-        record = catalog.get_product(product_id) if isinstance(product_id, str) else None
+    except jsonschema.ValidationError as error:
+        field = str(error.path[0]) if error.path else "-"
+        raise CatalogueError(path.name, "-", field, f"is wrong: {error.message}") from None
+    for product_id in raw["ids"]:
+        record = catalog.get_product(product_id)
         if record is None or record.collection != raw["mirrors"]:
             raise CatalogueError(
-                path.name, str(product_id), "ids", f"is not a product of {raw['mirrors']}"
+                path.name, product_id, "ids", f"is not a product of {raw['mirrors']}"
             )
-    return StagingCollection(**{key: raw[key] for key in strings}, ids=tuple(ids))
+    return raw
 
 
 staging = functools.cache(load_staging)
@@ -62,17 +60,14 @@ staging = functools.cache(load_staging)
 @functools.cache
 def _copies() -> dict[str, ProductRecord]:
     spec = staging()
-    originals = [catalog.get_product(product_id) for product_id in spec.ids]  # all found
-    return {
-        r.id: dataclasses.replace(r, collection=spec.collection, cpm_version=spec.cpm_version)
-        for r in originals
-        if r is not None
-    }
+    originals = [catalog.get_product(product_id) for product_id in spec["ids"]]
+    changes = {"collection": spec["collection"], "cpm_version": spec["cpm_version"]}
+    return {r.id: dataclasses.replace(r, **changes) for r in originals if r is not None}
 
 
 def records_on(date: str) -> tuple[ProductRecord, ...]:
     """The staging items the catalogue of ``date`` lists (none before the collection existed)."""
-    if date < staging().listed_from:
+    if date < staging()["listed_from"]:
         return ()
     return tuple(r for r in _copies().values() if catalog.held_on(r, date))
 
@@ -90,8 +85,6 @@ def store_path(record: ProductRecord) -> str:
 
 def record_at(path: str, date: str) -> ProductRecord | None:
     """The v3 copy whose store lies at ``path`` on the catalogue of ``date``, or None."""
-    product_id = path.rsplit("/", 1)[-1].removesuffix(".zarr")
-    record = zarr3_record(product_id)
-    if record is None or store_path(record) != path or record not in records_on(date):
-        return None
-    return record
+    record = zarr3_record(path.rsplit("/", 1)[-1].removesuffix(".zarr"))
+    found = record is not None and store_path(record) == path and record in records_on(date)
+    return record if found else None

@@ -8,7 +8,6 @@ the `VerifiedCache`, so a product is never materialised whole and a chunk's byte
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import numcodecs
 import numpy as np
@@ -20,8 +19,8 @@ from .catalog import ProductRecord, get_product
 
 _INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
 _GENERATOR_FILES = (
-    *("catalog.py", "cpm_versions.py", "products.py", "products_generic.py", "zmeta.py"),
-    *("zarr_store.py", "zarr3_layout.py", "zarr3_store.py", "solar.py", "timefmt.py"),
+    *("catalog.py", "cpm_versions.py", "products.py", "products_generic.py"),
+    *("zarr_store.py", "zarr3_store.py", "solar.py", "timefmt.py"),
 )
 
 
@@ -45,19 +44,15 @@ class ProductStore:
         self.record = record
         self._cache = cache
         self._version = generator_version(record)
-        self._zmetadata = products.build_zmetadata(record)
-        meta = self._zmetadata["metadata"]
-        self._specs = products.array_specs(self._zmetadata)
-        # Every metadata document, serialised once, as zarr itself writes them.
+        zmetadata = products.build_zmetadata(record)
+        meta = zmetadata["metadata"]
+        self._specs = products.array_specs(zmetadata)
+        # Every metadata document, serialised once, as the live stores hold them.
         self._documents = {key: products.dump_document(value) for key, value in meta.items()}
-        self._documents[".zmetadata"] = products.dump_document(self._zmetadata)
+        self._documents[".zmetadata"] = products.dump_document(zmetadata)
         self._groups = sorted(
             key[: -len(".zgroup")].rstrip("/") for key in meta if key.endswith(".zgroup")
         )
-
-    def zmetadata(self) -> dict[str, Any]:
-        """The consolidated metadata document (a copy: callers may change it freely)."""
-        return products.copy_zmetadata(self._zmetadata)
 
     def group_paths(self) -> list[str]:
         """Every group: "" for the root, then e.g. "measurements/reflectance/r10m"."""
@@ -76,8 +71,6 @@ class ProductStore:
         groups, chunk indices out of range, and malformed or
         traversal-looking keys ("..", "//", a leading "/", backslashes).
         """
-        if not isinstance(key, str) or not key or "\\" in key:
-            return None
         document = self._documents.get(key)
         if document is not None:
             return document

@@ -26,7 +26,6 @@ from helpers.sample_service import (
     scenes,
     stac_items,
     timefmt,
-    zmeta,
 )
 from helpers.sample_service.solar import mean_sun_angles, tile_sun_angles
 
@@ -241,7 +240,7 @@ def test_groupspec_flattening_changes_no_value() -> None:
             },
         },
     }
-    meta = zmeta.groupspec_to_zmetadata(spec)["metadata"]
+    meta = products_generic.groupspec_to_zmetadata(spec)["metadata"]
     assert meta[".zattrs"] == {"a": 1} and "g/.zgroup" in meta
     assert meta["v/.zarray"]["shape"] == [4] and meta["v/.zarray"]["fill_value"] == "NaN"
     assert meta["v/.zattrs"] == {"_ARRAY_DIMENSIONS": ["x"]}

@@ -9,22 +9,23 @@ import pytest
 from pyproj import CRS
 
 from helpers.sample_service import settings, zarr3_catalog
-from helpers.sample_service.zarr3_layout import (
+from helpers.sample_service.cache import VerifiedCache, default_cache_root
+from helpers.sample_service.zarr3_store import (
     INNER_CHUNK,
     LEVELS,
     REFLECTANCE,
-    Layout,
+    Zarr3Store,
     block_mean,
-    build_layout,
 )
 
 
 @pytest.fixture(scope="module")
-def layout() -> Layout:
-    return build_layout(zarr3_catalog.records_on(settings.CURRENT_DATE)[0])
+def layout() -> Zarr3Store:
+    record = zarr3_catalog.records_on(settings.CURRENT_DATE)[0]
+    return Zarr3Store(record, VerifiedCache(default_cache_root()))
 
 
-def _doc(layout: Layout, key: str) -> dict:
+def _doc(layout: Zarr3Store, key: str) -> dict:
     return json.loads(layout.documents[key])
 
 
@@ -36,7 +37,7 @@ def test_block_mean_skips_no_data() -> None:
     assert block_mean(halves, 2).tolist() == [[2]]  # the mean of the valid pixel only
 
 
-def test_six_levels_described_by_multiscales(layout: Layout) -> None:
+def test_six_levels_described_by_multiscales(layout: Zarr3Store) -> None:
     group = _doc(layout, f"{REFLECTANCE}/zarr.json")
     assets = [entry["asset"] for entry in group["attributes"]["multiscales"]["layout"]]
     assert assets == [f"r{res}m" for res in LEVELS]
@@ -52,14 +53,14 @@ def test_six_levels_described_by_multiscales(layout: Layout) -> None:
         assert band["attributes"]["grid_mapping"] == "spatial_ref"
 
 
-def test_crs_in_every_level(layout: Layout) -> None:
+def test_crs_in_every_level(layout: Zarr3Store) -> None:
     record = zarr3_catalog.records_on(settings.CURRENT_DATE)[0]
     for res in LEVELS:
         ref = _doc(layout, f"{REFLECTANCE}/r{res}m/spatial_ref/zarr.json")
         assert CRS.from_wkt(ref["attributes"]["crs_wkt"]).to_epsg() == record.epsg
 
 
-def test_root_is_consolidated(layout: Layout) -> None:
+def test_root_is_consolidated(layout: Zarr3Store) -> None:
     root = _doc(layout, "zarr.json")
     nodes = root["consolidated_metadata"]["metadata"]
     assert f"{REFLECTANCE}/r720m/b04" in nodes

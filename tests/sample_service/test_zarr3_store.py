@@ -18,8 +18,7 @@ import zarr
 
 from helpers.sample_service import settings, zarr3_catalog
 from helpers.sample_service.cache import VerifiedCache, default_cache_root
-from helpers.sample_service.zarr3_layout import LEVELS, REFLECTANCE, block_mean
-from helpers.sample_service.zarr3_store import Zarr3Store
+from helpers.sample_service.zarr3_store import LEVELS, REFLECTANCE, Zarr3Store, block_mean
 
 RECORD = zarr3_catalog.records_on(settings.CURRENT_DATE)[0]
 EMPTY = 2**64 - 1
