@@ -37,7 +37,8 @@ class Asked:
     """What a route's answer depends on: API root, path parameters, query string, JSON body."""
 
     base: str
-    path: dict[str, str]
+    collection_id: str | None
+    item_id: str | None
     query: dict[str, str]
     body: Any
 
@@ -72,23 +73,19 @@ def json_errors(handler: Handler) -> Handler:
 def add_routes(app: web.Application, prefix: str, cat: Catalogue) -> None:
     """Serve ``cat`` below ``prefix`` (``""``: at the root) on ``app``."""
     api, schema, one = stac_api, "application/schema+json", "/collections/{collection_id}"
+    title = cat.landing["title"]
     routes = [
         Route("GET", "/", "Landing page", lambda a: api.landing_page(a.base, cat)),
         Route("GET", "/conformance", "Conformance classes", lambda a: api.conformance(cat)),
         Route(
             "GET", "/collections", "Every collection", lambda a: api.collections_page(a.base, cat)
         ),
-        Route(
-            "GET",
-            one,
-            "One collection",
-            lambda a: api.collection(a.base, a.path["collection_id"], cat),
-        ),
+        Route("GET", one, "One collection", lambda a: api.collection(a.base, a.collection_id, cat)),
         Route(
             "GET",
             one + "/items",
             "Items of a collection",
-            lambda a: api.collection_items(a.base, a.path["collection_id"], a.query, cat),
+            lambda a: api.collection_items(a.base, a.collection_id, a.query, cat),
             GEOJSON,
             cat.items_parameters,
         ),
@@ -96,7 +93,7 @@ def add_routes(app: web.Application, prefix: str, cat: Catalogue) -> None:
             "GET",
             one + "/items/{item_id}",
             "One item",
-            lambda a: api.item(a.base, a.path["collection_id"], a.path["item_id"], cat),
+            lambda a: api.item(a.base, a.collection_id, a.item_id, cat),
             GEOJSON,
         ),
         Route(
@@ -119,19 +116,19 @@ def add_routes(app: web.Application, prefix: str, cat: Catalogue) -> None:
             "GET",
             "/api",
             "This OpenAPI document",
-            lambda a: openapi_document(cat.landing["title"], a.base, routes),
+            lambda a: openapi_document(title, a.base, routes),
             OPENAPI_MEDIA,
         ),
         Route(
             "GET",
             "/api.html",
             "This API's documentation",
-            lambda a: html_page(openapi_document(cat.landing["title"], a.base, routes)),
+            lambda a: html_page(openapi_document(title, a.base, routes)),
             "text/html",
         ),
     ]
     if cat.queryables is not None:
-        queryables = lambda a: api.queryables(a.base, a.path.get("collection_id"), cat)  # noqa: E731
+        queryables = lambda a: api.queryables(a.base, a.collection_id, cat)  # noqa: E731
         routes += [
             Route("GET", "/queryables", "Queryables", queryables, schema),
             Route("GET", one + "/queryables", "Queryables of a collection", queryables, schema),
@@ -152,10 +149,9 @@ def _handler(route: Route, prefix: str) -> Handler:
     async def handle(request: web.Request) -> web.Response:
         body = _decode(await request.read()) if route.body else None
         query = dict(request.query.items())  # the last value wins when one is repeated
-        path = dict(request.match_info)
-        data = _not_too_deep(
-            route.answer, Asked(request_origin(request) + prefix, path, query, body)
-        )
+        ids = [request.match_info.get(name) for name in ("collection_id", "item_id")]
+        asked = Asked(request_origin(request) + prefix, *ids, query, body)
+        data = _not_too_deep(route.answer, asked)
         text = data if isinstance(data, str) else json.dumps(data)
         return web.Response(text=text, content_type=route.media)
 
