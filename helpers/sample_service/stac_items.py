@@ -251,41 +251,31 @@ def _s2_properties(record: ProductRecord, bbox: tuple[float, ...]) -> dict[str, 
 
 
 def _item_assets(record: ProductRecord, href: str) -> dict[str, Any]:
-    """The item's assets: the collection's layout with this product's hrefs and grid."""
+    """The item's assets: the collection's layout filled with this product's hrefs and grid."""
     layouts = _stac_template("item_assets.json")
     wavelengths = layouts["s2_band_wavelengths_nm"].get(record.platform, {})
+    values = {
+        "store": href,
+        "component_group": record.component_group or "",
+        **{f"{band}_nm": nm for band, nm in wavelengths.items()},
+    }
     assets: dict[str, Any] = {}
     for key, spec in layouts[record.collection].items():
-        asset: dict[str, Any] = {}
-        for field_name, value in spec.items():
-            if field_name == "href_suffix":
-                asset["href"] = href + _fill(value, record, wavelengths)
-            elif field_name == "alternate":
-                alternate = copy.deepcopy(value)
-                xarray_alt = alternate["xarray"]
-                suffix = xarray_alt.pop("href_suffix")
-                alternate["xarray"] = {"href": href + suffix, **xarray_alt}
-                asset["alternate"] = alternate
-            elif field_name == "description":
-                asset["description"] = _fill(value, record, wavelengths)
-            elif field_name != "projected":
-                asset[field_name] = copy.deepcopy(value)
+        assets[key] = _filled({k: v for k, v in spec.items() if k != "projected"}, values)
         if spec.get("projected"):
-            asset.update(_projection_fields(record, spec["gsd"]))
-        assets[key] = asset
+            assets[key].update(_projection_fields(record, spec["gsd"]))
     return assets
 
 
-def _fill(template: str, record: ProductRecord, wavelengths: dict[str, str]) -> str:
-    """Fill ``{component_group}`` and ``{wavelength_nm}`` placeholders of a layout string."""
-    if "{component_group}" in template:
-        template = template.replace("{component_group}", record.component_group or "")
-    if "{wavelength_nm}" in template:
-        band = re.search(r"spectral band (b\w+) ", template)
-        template = template.replace(
-            "{wavelength_nm}", wavelengths.get(band.group(1) if band else "", "")
-        )
-    return template
+def _filled(value: Any, values: dict[str, str]) -> Any:
+    """A copy of a layout with every ``{name}`` of its strings filled from ``values``."""
+    if isinstance(value, dict):
+        return {key: _filled(item, values) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_filled(item, values) for item in value]
+    if isinstance(value, str):
+        return re.sub(r"{(\w+)}", lambda name: values[name[1]], value)
+    return value
 
 
 def _projection_fields(record: ProductRecord, gsd: int) -> dict[str, Any]:
