@@ -103,8 +103,14 @@ def _parse(
             lang = given.get("filter-lang", "cql2-text" if text else "cql2-json")
             params.clauses.append(_parse_filter(lang, value))
             continue
-        from_text, attribute, parse = _PARAMETERS[name]
-        parsed = parse(from_text(value) if text and from_text else value)
+        if text and name in _TEXT_FORMS:
+            convert, form = _TEXT_FORMS[name]
+            try:
+                value = convert(value)
+            except ValueError:
+                raise bad_request(f"{name} must be {form}.") from None
+        attribute, parse = _PARSERS[name]
+        parsed = parse(value)
         if attribute == "clauses":
             params.clauses.append(parsed)
         else:
@@ -117,18 +123,6 @@ def _parse(
 
 def _split_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _from_text(convert: Callable[[str], Any], message: str) -> Callable[[str], Any]:
-    """``convert`` applied to a query-string value; a ValueError is a 400 saying ``message``."""
-
-    def parse(text: str) -> Any:
-        try:
-            return convert(text)
-        except ValueError:
-            raise bad_request(message) from None
-
-    return parse
 
 
 def _strings(value: Any, name: str) -> tuple[str, ...]:
@@ -356,27 +350,28 @@ def _check_basic(node: Any) -> None:
         _check_basic(node.get("args"))
 
 
-_PARAMETERS: dict[str, tuple[Callable[[str], Any] | None, str, Callable[[Any], Any]]] = {
-    # parameter: (its query-string form turned into its POST form, or None when the same;
-    #             the SearchParams attribute it sets; the parser of its POST form)
-    "collections": (_split_list, "collections", lambda value: _strings(value, "collections")),
-    "ids": (_split_list, "clauses", lambda value: _one_of("id", _strings(value, "ids"))),
+_TEXT_FORMS: dict[str, tuple[Callable[[str], Any], str]] = {
+    # parameter: its query-string form turned into its POST form, and what a bad one must be
+    "collections": (_split_list, ""),
+    "ids": (_split_list, ""),
     "bbox": (
-        _from_text(
-            lambda text: [float(part) for part in text.split(",")],
-            "bbox must be 4 or 6 comma-separated numbers.",
-        ),
-        "clauses",
-        lambda value: _intersects(_bbox_geometry(value)),
+        lambda text: [float(part) for part in text.split(",")],
+        "4 or 6 comma-separated numbers",
     ),
-    "intersects": (
-        _from_text(json.loads, "intersects must be valid JSON."),
-        "clauses",
-        _intersects,
-    ),
-    "datetime": (None, "interval", _parse_interval),
-    "limit": (_from_text(int, "limit must be a positive integer."), "limit", _parse_limit),
-    "token": (None, "token", _parse_token),
-    "query": (_from_text(json.loads, "query must be valid JSON."), "clauses", _query_clause),
-    "sortby": (_sortby_from_text, "sortby", _parse_sortby),
+    "intersects": (json.loads, "valid JSON"),
+    "limit": (int, "a positive integer"),
+    "query": (json.loads, "valid JSON"),
+    "sortby": (_sortby_from_text, ""),
+}
+_PARSERS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    # parameter: (the SearchParams attribute it sets, the parser of its POST form)
+    "collections": ("collections", lambda value: _strings(value, "collections")),
+    "ids": ("clauses", lambda value: _one_of("id", _strings(value, "ids"))),
+    "bbox": ("clauses", lambda value: _intersects(_bbox_geometry(value))),
+    "intersects": ("clauses", _intersects),
+    "datetime": ("interval", _parse_interval),
+    "limit": ("limit", _parse_limit),
+    "token": ("token", _parse_token),
+    "query": ("clauses", _query_clause),
+    "sortby": ("sortby", _parse_sortby),
 }

@@ -261,20 +261,20 @@ def _item_assets(record: ProductRecord, href: str) -> dict[str, Any]:
     }
     assets: dict[str, Any] = {}
     for key, spec in layouts[record.collection].items():
-        assets[key] = _filled({k: v for k, v in spec.items() if k != "projected"}, values)
+        assets[key] = fill_layout({k: v for k, v in spec.items() if k != "projected"}, values)
         if spec.get("projected"):
             assets[key].update(_projection_fields(record, spec["gsd"]))
     return assets
 
 
-def _filled(value: Any, values: dict[str, str]) -> Any:
-    """A copy of a layout with every ``{name}`` of its strings filled from ``values``."""
+def fill_layout(value: Any, values: dict[str, str]) -> Any:
+    """A copy of a layout with each ``{name}`` of its strings that ``values`` holds filled in."""
     if isinstance(value, dict):
-        return {key: _filled(item, values) for key, item in value.items()}
+        return {key: fill_layout(item, values) for key, item in value.items()}
     if isinstance(value, list):
-        return [_filled(item, values) for item in value]
+        return [fill_layout(item, values) for item in value]
     if isinstance(value, str):
-        return re.sub(r"{(\w+)}", lambda name: values[name[1]], value)
+        return re.sub(r"{(\w+)}", lambda name: values.get(name[1], name[0]), value)
     return value
 
 
