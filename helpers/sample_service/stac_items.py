@@ -30,7 +30,6 @@ from .catalog import (
 )
 from .solar import mean_sun_angles
 
-STAC_VERSION = "1.1.0"
 _STAC_TEMPLATES = Path(__file__).parent / "templates" / "stac"
 
 
@@ -43,10 +42,7 @@ def _stac_template(name: str) -> dict[str, Any]:
 
 def api_links(name: str, **values: str) -> list[dict[str, Any]]:
     """The links ``name`` of templates/stac/links.json, ``{root}``, ``{collection}``... filled."""
-    return [
-        {key: text.format(**values) for key, text in link.items()}
-        for link in _stac_template("links.json")[name]
-    ]
+    return fill_layout(_stac_template("links.json")[name], values)
 
 
 def collection_ids(date: str | None = None) -> list[str]:
@@ -101,23 +97,8 @@ def _collection(spec: dict[str, Any], base_url: str) -> dict[str, Any]:
     if "sci:doi" in spec:
         links.append({"rel": "cite-as", "href": f"https://doi.org/{spec['sci:doi']}"})
     links += api_links("collection_queryables", **where)
-    return {
-        "id": spec["id"],
-        "type": "Collection",
-        "links": links,
-        "title": spec["title"],
-        "extent": {
-            "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
-            "temporal": {"interval": [[spec["temporal_start"], None]]},
-        },
-        "license": "proprietary",
-        "keywords": spec["keywords"],
-        "providers": _providers(spec["mission"]),
-        "summaries": spec["summaries"],
-        "description": spec["description"],
-        "stac_version": STAC_VERSION,
-        "stac_extensions": spec["stac_extensions"],
-    }
+    values = {**spec, "links": links, "providers": _providers(spec["mission"])}
+    return fill_layout(_stac_template("collections.json")["document"], values)
 
 
 def queryable_properties() -> dict[str, Any]:
@@ -134,9 +115,7 @@ def build_item(record: ProductRecord, base_url: str) -> dict[str, Any]:
         links.append({"rel": "cite-as", "href": "https://doi.org/10.5270/S2_-znk9xsj"})
     links.append(dict(_stac_template("collections.json")["license"]))
     store_href = product_href(record, base_url)
-    item = {
-        "type": "Feature",
-        "stac_version": STAC_VERSION,
+    values = {
         "stac_extensions": list(_item_fields(record)["stac_extensions"]),
         "id": record.id,
         "collection": record.collection,
@@ -146,6 +125,7 @@ def build_item(record: ProductRecord, base_url: str) -> dict[str, Any]:
         "links": links,
         "assets": _item_assets(record, store_href),
     }
+    item = fill_layout(_stac_template("item_fields.json")["document"], values)
     cpm_versions.adapt_item(record, item, store_href, root)
     return item
 
@@ -267,12 +247,18 @@ def _item_assets(record: ProductRecord, href: str) -> dict[str, Any]:
     return assets
 
 
-def fill_layout(value: Any, values: dict[str, str]) -> Any:
-    """A copy of a layout with each ``{name}`` of its strings that ``values`` holds filled in."""
+def fill_layout(value: Any, values: dict[str, Any]) -> Any:
+    """A copy of a template with each ``{name}`` that ``values`` holds filled in.
+
+    A string that is only ``{name}`` becomes ``values[name]`` itself, of any type (a list of
+    links, the properties...); the one filler of links, collections, items and asset layouts.
+    """
     if isinstance(value, dict):
         return {key: fill_layout(item, values) for key, item in value.items()}
     if isinstance(value, list):
         return [fill_layout(item, values) for item in value]
+    if isinstance(value, str) and (whole := re.fullmatch(r"{(\w+)}", value)) and whole[1] in values:
+        return values[whole[1]]  # a value of any type, as it is (callers pass copies)
     if isinstance(value, str):
         return re.sub(r"{(\w+)}", lambda name: values.get(name[1], name[0]), value)
     return value
