@@ -131,10 +131,7 @@ def build_item(record: ProductRecord, base_url: str) -> dict[str, Any]:
 
 
 def _providers(mission: str) -> list[dict[str, Any]]:
-    providers = copy.deepcopy(_stac_template("collections.json")["providers"])
-    for provider in providers:
-        provider["url"] = provider["url"].format(mission=mission)
-    return providers
+    return fill_layout(_stac_template("collections.json")["providers"], {"mission": mission})
 
 
 def _created(record: ProductRecord) -> str:
@@ -162,37 +159,20 @@ def _item_fields(record: ProductRecord) -> dict[str, Any]:
 
 def _item_properties(record: ProductRecord, bbox: tuple[float, ...]) -> dict[str, Any]:
     """The item's properties: per product, then those of its collection's items, in order."""
-    created = _created(record)
-    properties: dict[str, Any] = {
-        "created": created,
-        "updated": created,
-        "published": created,
-        "datetime": record.datetime,
-        "start_datetime": record.start_datetime,
-        "end_datetime": record.end_datetime,
-        "platform": record.platform,
-        "product:type": record.product_type,
-        "sat:relative_orbit": record.relative_orbit,
-        "sat:absolute_orbit": record.absolute_orbit,
-        "sat:platform_international_designator": INTERNATIONAL_DESIGNATORS[record.platform],
-        "product:timeliness": "PT3H",
-    }
+    values = {**vars(record), "datetime": record.datetime, "created": _created(record)}
+    values["designator"] = INTERNATIONAL_DESIGNATORS[record.platform]
+    properties = fill_layout(_stac_template("item_fields.json")["common_properties"], values)
     fields = _item_fields(record)
     if fields.get("tiled"):
         properties.update(_s2_properties(record, bbox))
     properties.update(copy.deepcopy(fields["properties"]))
     properties["providers"] = _providers(properties["providers"])
     if "processing:software" in fields["properties"]:
-        properties["processing:software"]["EOPF-CPM"] = _cpm_release(record)
+        # The CPM release (e.g. 2.5.6) named by the store's ``cpm_v256`` path segment.
+        properties["processing:software"]["EOPF-CPM"] = ".".join(record.cpm_version[5:])
     if record.collection == S3_LFR:  # NR or NT, as the product's name states
         properties["product:timeliness_category"] = record.id.split("_")[-2]
     return properties
-
-
-def _cpm_release(record: ProductRecord) -> str:
-    """The CPM release (e.g. 2.5.6) named by the store's ``cpm_v256`` path segment."""
-    digits = record.cpm_version.removeprefix("cpm_v")
-    return ".".join(digits)
 
 
 def _s2_properties(record: ProductRecord, bbox: tuple[float, ...]) -> dict[str, Any]:
