@@ -25,7 +25,6 @@ from .search import SearchParams
 __all__ = ["GEOJSON", "SEARCH_PARAMETERS", "StacApiError", "bad_request", "not_found"]
 
 GEOJSON = "application/geo+json"
-JSON = "application/json"
 CORE_PARAMETERS = ("collections", "ids", "bbox", "intersects", "datetime", "limit", "token")
 FEATURES_PARAMETERS = ("bbox", "datetime", "limit", "token")
 EXTENSION_PARAMETERS = ("query", "sortby", "filter", "filter-lang")
@@ -74,7 +73,9 @@ def landing_page(base_url: str, cat: Catalogue | None = None) -> dict[str, Any]:
     if cat.queryables is not None:
         links += stac_items.api_links("landing_queryables", root=root)
     for spec in cat.collections(root):
-        links.append(_link("child", f"{root}/collections/{spec['id']}", title=spec["title"]))
+        links += stac_items.api_links(
+            "child", root=root, collection=spec["id"], title=spec["title"]
+        )
     meta = cat.landing
     return {
         "type": "Catalog",
@@ -195,7 +196,7 @@ def _search(
     if page and start > 0:
         token = f"prev:{page[0]['collection']}:{page[0]['id']}"
         links.append(_paging_link("previous", token, href, asked, method))
-    links += [_link("root", f"{root}/"), _link("self", href)]
+    links += stac_items.api_links("search_page", root=root, href=href)
     answer: dict[str, Any] = {"type": "FeatureCollection", "links": links, "features": page}
     if cat.counts_matches:
         answer["numberMatched"] = len(matches)
@@ -262,19 +263,10 @@ def _paging_link(
     the body (POST, as the live API does)."""
     kept = {key: value for key, value in asked.items() if key != "token"} | {"token": token}
     if method == "GET":
-        return _link(rel, f"{href}?{urlencode(kept)}", GEOJSON, method="GET")
-    return {**_link(rel, href, GEOJSON, method="POST"), "body": kept}
-
-
-def _link(rel: str, href: str, media: str = JSON, **extra: str) -> dict[str, Any]:
-    """A link object (rel, type, optional title and method, href), in the live API's order."""
-    link: dict[str, Any] = {"rel": rel, "type": media}
-    if "title" in extra:
-        link["title"] = extra["title"]
-    link["href"] = href
-    if "method" in extra:
-        link["method"] = extra["method"]
-    return link
+        return stac_items.api_links(
+            "paging", rel=rel, href=f"{href}?{urlencode(kept)}", method="GET"
+        )[0]
+    return {**stac_items.api_links("paging", rel=rel, href=href, method="POST")[0], "body": kept}
 
 
 def _root(base_url: str) -> str:
