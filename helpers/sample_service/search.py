@@ -247,8 +247,7 @@ _QUERY_PATTERNS = {"startsWith": "{}%", "endsWith": "%{}", "contains": "%{}%"}
 def _query_clause(value: Any) -> Clause:
     """The query extension (``{"eo:cloud_cover": {"lt": 20}, ...}``) as CQL2.
 
-    A string operand in RFC 3339 is a timestamp, so times compare as times whatever their
-    precision; the substring operators are ``like`` patterns with ``%`` and ``_`` escaped.
+    The substring operators are ``like`` patterns with ``%`` and ``_`` escaped.
     """
     if not isinstance(value, dict):
         raise bad_request('query must be an object such as {"eo:cloud_cover": {"lt": 20}}.')
@@ -275,7 +274,8 @@ def _query_clause(value: Any) -> Clause:
 
 
 def _literal(value: Any) -> Any:
-    """A query operand as CQL2: an RFC 3339 string as a timestamp, lists member by member."""
+    """An operand as CQL2: an RFC 3339 string as a timestamp (so times compare as times,
+    whatever their precision), lists member by member."""
     if isinstance(value, list):
         return [_literal(member) for member in value]
     if isinstance(value, str):
@@ -331,23 +331,20 @@ def _parse_filter(lang: Any, value: Any) -> Clause:
         raise
     except Exception as error:  # cql2 raises bare Exceptions for JSON it cannot read
         raise bad_request(f"filter is not valid {lang}: {one_line(error)[:200]}") from None
-    clause = expr.to_json()
-    _check_basic(clause)
-    return clause
+    return _basic(expr.to_json())
 
 
-def _check_basic(node: Any) -> None:
-    """Refuse any operator beyond basic CQL2 (``like``, ``between``, spatial, temporal...)."""
-    if isinstance(node, list):
-        for member in node:
-            _check_basic(member)
-    elif isinstance(node, dict):
-        if "op" in node and node["op"] not in BASIC_CQL2:
-            raise bad_request(
-                f"CQL2 operator '{node['op']}' is not supported by the sample service "
-                f"(supported: {', '.join(BASIC_CQL2)})."
-            )
-        _check_basic(node.get("args"))
+def _basic(node: Any) -> Any:
+    """``node`` held to basic CQL2 (no ``like``, ``between``, spatial, temporal...), with its
+    RFC 3339 strings as timestamps, as pgstac casts them to compare with ``datetime``."""
+    if not isinstance(node, dict) or "op" not in node:
+        return _literal(node)
+    if node["op"] not in BASIC_CQL2:
+        raise bad_request(
+            f"CQL2 operator '{node['op']}' is not supported by the sample service "
+            f"(supported: {', '.join(BASIC_CQL2)})."
+        )
+    return {**node, "args": [_basic(arg) for arg in node["args"]]}
 
 
 _TEXT_FORMS: dict[str, tuple[Callable[[str], Any], str]] = {
