@@ -10,13 +10,14 @@ convention (`errors.StacApiError`), and a 400 naming any parameter a catalogue d
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from . import catalog, search, settings, stac_items, zarr3_catalog, zarr3_items
+from . import catalog, search, settings, stac_items, timefmt, zarr3_catalog, zarr3_items
 from .catalog import ProductRecord
 from .errors import StacApiError, bad_request, not_found
 from .search import SearchParams
@@ -24,7 +25,6 @@ from .search import SearchParams
 __all__ = ["GEOJSON", "SEARCH_PARAMETERS", "StacApiError", "bad_request", "not_found"]
 
 GEOJSON = "application/geo+json"
-JSON = "application/json"
 CORE_PARAMETERS = ("collections", "ids", "bbox", "intersects", "datetime", "limit", "token")
 FEATURES_PARAMETERS = ("bbox", "datetime", "limit", "token")
 EXTENSION_PARAMETERS = ("query", "sortby", "filter", "filter-lang")
@@ -73,14 +73,13 @@ def landing_page(base_url: str, cat: Catalogue | None = None) -> dict[str, Any]:
     if cat.queryables is not None:
         links += stac_items.api_links("landing_queryables", root=root)
     for spec in cat.collections(root):
-        links.append(_link("child", f"{root}/collections/{spec['id']}", title=spec["title"]))
+        links += stac_items.api_links(
+            "child", root=root, collection=spec["id"], title=spec["title"]
+        )
     meta = cat.landing
     return {
         "type": "Catalog",
-        "id": meta["id"],
-        "title": meta["title"],
-        "description": meta["description"],
-        "stac_version": meta["stac_version"],
+        **{key: meta[key] for key in ("id", "title", "description", "stac_version")},
         "conformsTo": list(meta["conformsTo"]),
         "links": links,
         "stac_extensions": [],
@@ -153,10 +152,7 @@ def collection_items(
     where = f"/collections/{collection_id}/items"
     params = search.from_query(query, cat.items_parameters, where)
     params.collections = (collection_id,)
-    href = f"{_root(base_url)}{where}"
-    return _search(
-        cat, base_url, params, self_href=href, next_link=_paging_link(href, query, "GET")
-    )
+    return _search(cat, base_url, params, where, query, "GET")
 
 
 def search_get(
@@ -165,10 +161,7 @@ def search_get(
     """``GET /search`` with the parameters in the query string."""
     cat = cat or EOPF
     params = search.from_query(query, cat.search_parameters, "/search")
-    href = f"{_root(base_url)}/search"
-    return _search(
-        cat, base_url, params, self_href=href, next_link=_paging_link(href, query, "GET")
-    )
+    return _search(cat, base_url, params, "/search", query, "GET")
 
 
 def search_post(base_url: str, body: Any, cat: Catalogue | None = None) -> dict[str, Any]:
@@ -177,33 +170,33 @@ def search_post(base_url: str, body: Any, cat: Catalogue | None = None) -> dict[
     if not isinstance(body, dict):
         raise bad_request("The search body must be a JSON object.")
     params = search.from_body(body, cat.search_parameters, "/search")
-    href = f"{_root(base_url)}/search"
-    return _search(
-        cat, base_url, params, self_href=href, next_link=_paging_link(href, body, "POST")
-    )
+    return _search(cat, base_url, params, "/search", body, "POST")
 
 
 # --- Running a search --------------------------------------------------------------------------
 
-_Match = tuple[Entry, dict[str, Any] | None]
-_LinkMaker = Callable[[str, str], dict[str, Any]]
-
 
 def _search(
-    cat: Catalogue, base_url: str, params: SearchParams, *, self_href: str, next_link: _LinkMaker
+    cat: Catalogue,
+    base_url: str,
+    params: SearchParams,
+    path: str,
+    asked: Mapping[str, Any],
+    method: str,
 ) -> dict[str, Any]:
     """Filter, sort and page the catalogue; the FeatureCollection of one page."""
-    root = _root(base_url)
-    matches = _matching_items(cat, root, params)
-    start, end = _page_bounds([entry.id for entry, _ in matches], params)
-    page = [item_json or cat.build_item(entry, root) for entry, item_json in matches[start:end]]
+    root, href = _root(base_url), _root(base_url) + path
+    matches = _matching_entries(cat, params)
+    start, end = _page_bounds([entry.id for entry in matches], params)
+    page = [cat.build_item(entry, root) for entry in matches[start:end]]
     links: list[dict[str, Any]] = []
     if page and end < len(matches):
-        last = page[-1]
-        links.append(next_link("next", f"next:{last['collection']}:{last['id']}"))
-    if start > 0 and page:
-        links.append(next_link("previous", f"prev:{page[0]['collection']}:{page[0]['id']}"))
-    links += [_link("root", f"{root}/"), _link("self", self_href)]
+        token = f"next:{page[-1]['collection']}:{page[-1]['id']}"
+        links.append(_paging_link("next", token, href, asked, method))
+    if page and start > 0:
+        token = f"prev:{page[0]['collection']}:{page[0]['id']}"
+        links.append(_paging_link("previous", token, href, asked, method))
+    links += stac_items.api_links("search_page", root=root, href=href)
     answer: dict[str, Any] = {"type": "FeatureCollection", "links": links, "features": page}
     if cat.counts_matches:
         answer["numberMatched"] = len(matches)
@@ -213,60 +206,38 @@ def _search(
     return answer
 
 
-def _matching_items(cat: Catalogue, root: str, params: SearchParams) -> list[_Match]:
-    """(entry, item JSON if built) of every match, newest first then by id descending.
+@functools.cache  # items never change; links and hrefs (root-dependent) are left out
+def _document(build_item: Callable[[Entry, str], dict[str, Any]], entry: Entry) -> dict[str, Any]:
+    """What a search compares of an entry's item: id, collection, geometry and properties."""
+    item_json = build_item(entry, "")
+    return {key: item_json[key] for key in ("id", "collection", "geometry", "properties")}
 
-    Entries are filtered on their record's fields first; item JSON is built only when a
-    property filter or sort needs it (otherwise just for the page).
-    """
-    needs_json = bool(params.query or params.cql2 is not None or params.sortby)
-    found: list[_Match] = []
-    for entry in cat.entries:
-        record = entry.record
-        if params.collections is not None and entry.collection not in params.collections:
-            continue
-        if params.ids is not None and entry.id not in params.ids:
-            continue
-        if params.interval is not None and not _overlaps(record, params.interval):
-            continue
-        if params.region is not None and not search.footprint_meets(record, params.region):
-            continue
-        item_json = cat.build_item(entry, root) if needs_json else None
-        if params.query and not search.matches_query(item_json, params.query):
-            continue
-        if params.cql2 is not None and not search.matches_cql2(item_json, params.cql2):
-            continue
-        found.append((entry, item_json))
-    found.sort(key=lambda m: (search.parse_instant(m[0].record.datetime), m[0].id), reverse=True)
+
+def _matching_entries(cat: Catalogue, params: SearchParams) -> list[Entry]:
+    """Every entry whose item matches the search, newest first then by id descending (as
+    pgstac), then in the order of ``sortby``."""
+    where = params.where()
+    found = [e for e in cat.entries if search.matches(where, _document(cat.build_item, e))]
+    found.sort(key=lambda e: (timefmt.parse(e.record.datetime), e.id), reverse=True)
     for name, descending in reversed(params.sortby):
         # Stable sorts, last key first; items lacking the property go last either way.
-        present = [m for m in found if search.property_value(m[1], name) is not None]
-        missing = [m for m in found if search.property_value(m[1], name) is None]
+        value = {e.id: _sort_value(_document(cat.build_item, e), name) for e in found}
+        present = [e for e in found if value[e.id] is not None]
         try:
-            present.sort(
-                key=lambda m, n=name: _sort_key(search.property_value(m[1], n)),
-                reverse=descending,
-            )
+            present.sort(key=lambda e: value[e.id], reverse=descending)
         except TypeError:
             raise bad_request(f"Cannot sort by '{name}': its values are of mixed types.") from None
-        found = present + missing
+        found = present + [e for e in found if value[e.id] is None]
     return found
 
 
-def _sort_key(value: Any) -> Any:
+def _sort_value(document: dict[str, Any], name: str) -> Any:
+    """A property to sort by (``id`` and ``collection`` too); timestamps as times."""
+    value = document[name] if name in ("id", "collection") else document["properties"].get(name)
     if isinstance(value, str) and value.endswith("Z"):
-        try:
-            return search.parse_instant(value)
-        except StacApiError:
-            return value
+        with contextlib.suppress(ValueError):
+            return timefmt.parse(value)
     return value
-
-
-def _overlaps(record: ProductRecord, interval: search.Interval) -> bool:
-    start, end = interval
-    item_start = search.parse_instant(record.start_datetime)
-    item_end = search.parse_instant(record.end_datetime)
-    return (end is None or item_start <= end) and (start is None or item_end >= start)
 
 
 def _page_bounds(ids: list[str], params: SearchParams) -> tuple[int, int]:
@@ -285,28 +256,17 @@ def _page_bounds(ids: list[str], params: SearchParams) -> tuple[int, int]:
     return max(0, index - params.limit), index
 
 
-def _paging_link(href: str, asked: Mapping[str, Any], method: str) -> _LinkMaker:
-    """A next/previous link: the same query string (GET) or body (POST, as the live API does)
-    with the new token."""
-
-    def link(rel: str, token: str) -> dict[str, Any]:
-        kept = {key: value for key, value in asked.items() if key != "token"} | {"token": token}
-        if method == "GET":
-            return _link(rel, f"{href}?{urlencode(kept)}", GEOJSON, method="GET")
-        return {**_link(rel, href, GEOJSON, method="POST"), "body": kept}
-
-    return link
-
-
-def _link(rel: str, href: str, media: str = JSON, **extra: str) -> dict[str, Any]:
-    """A link object (rel, type, optional title and method, href), in the live API's order."""
-    link: dict[str, Any] = {"rel": rel, "type": media}
-    if "title" in extra:
-        link["title"] = extra["title"]
-    link["href"] = href
-    if "method" in extra:
-        link["method"] = extra["method"]
-    return link
+def _paging_link(
+    rel: str, token: str, href: str, asked: Mapping[str, Any], method: str
+) -> dict[str, Any]:
+    """A next/previous link: what was asked with the new token, in the query string (GET) or
+    the body (POST, as the live API does)."""
+    kept = {key: value for key, value in asked.items() if key != "token"} | {"token": token}
+    if method == "GET":
+        return stac_items.api_links(
+            "paging", rel=rel, href=f"{href}?{urlencode(kept)}", method="GET"
+        )[0]
+    return {**stac_items.api_links("paging", rel=rel, href=href, method="POST")[0], "body": kept}
 
 
 def _root(base_url: str) -> str:

@@ -30,7 +30,6 @@ from .catalog import (
 )
 from .solar import mean_sun_angles
 
-STAC_VERSION = "1.1.0"
 _STAC_TEMPLATES = Path(__file__).parent / "templates" / "stac"
 
 
@@ -43,10 +42,7 @@ def _stac_template(name: str) -> dict[str, Any]:
 
 def api_links(name: str, **values: str) -> list[dict[str, Any]]:
     """The links ``name`` of templates/stac/links.json, ``{root}``, ``{collection}``... filled."""
-    return [
-        {key: text.format(**values) for key, text in link.items()}
-        for link in _stac_template("links.json")[name]
-    ]
+    return fill_layout(_stac_template("links.json")[name], values)
 
 
 def collection_ids(date: str | None = None) -> list[str]:
@@ -101,23 +97,8 @@ def _collection(spec: dict[str, Any], base_url: str) -> dict[str, Any]:
     if "sci:doi" in spec:
         links.append({"rel": "cite-as", "href": f"https://doi.org/{spec['sci:doi']}"})
     links += api_links("collection_queryables", **where)
-    return {
-        "id": spec["id"],
-        "type": "Collection",
-        "links": links,
-        "title": spec["title"],
-        "extent": {
-            "spatial": {"bbox": [[-180.0, -90.0, 180.0, 90.0]]},
-            "temporal": {"interval": [[spec["temporal_start"], None]]},
-        },
-        "license": "proprietary",
-        "keywords": spec["keywords"],
-        "providers": _providers(spec["mission"]),
-        "summaries": spec["summaries"],
-        "description": spec["description"],
-        "stac_version": STAC_VERSION,
-        "stac_extensions": spec["stac_extensions"],
-    }
+    values = {**spec, "links": links, "providers": _providers(spec["mission"])}
+    return fill_layout(_stac_template("collections.json")["document"], values)
 
 
 def queryable_properties() -> dict[str, Any]:
@@ -134,9 +115,7 @@ def build_item(record: ProductRecord, base_url: str) -> dict[str, Any]:
         links.append({"rel": "cite-as", "href": "https://doi.org/10.5270/S2_-znk9xsj"})
     links.append(dict(_stac_template("collections.json")["license"]))
     store_href = product_href(record, base_url)
-    item = {
-        "type": "Feature",
-        "stac_version": STAC_VERSION,
+    values = {
         "stac_extensions": list(_item_fields(record)["stac_extensions"]),
         "id": record.id,
         "collection": record.collection,
@@ -146,15 +125,13 @@ def build_item(record: ProductRecord, base_url: str) -> dict[str, Any]:
         "links": links,
         "assets": _item_assets(record, store_href),
     }
+    item = fill_layout(_stac_template("item_fields.json")["document"], values)
     cpm_versions.adapt_item(record, item, store_href, root)
     return item
 
 
 def _providers(mission: str) -> list[dict[str, Any]]:
-    providers = copy.deepcopy(_stac_template("collections.json")["providers"])
-    for provider in providers:
-        provider["url"] = provider["url"].format(mission=mission)
-    return providers
+    return fill_layout(_stac_template("collections.json")["providers"], {"mission": mission})
 
 
 def _created(record: ProductRecord) -> str:
@@ -182,37 +159,20 @@ def _item_fields(record: ProductRecord) -> dict[str, Any]:
 
 def _item_properties(record: ProductRecord, bbox: tuple[float, ...]) -> dict[str, Any]:
     """The item's properties: per product, then those of its collection's items, in order."""
-    created = _created(record)
-    properties: dict[str, Any] = {
-        "created": created,
-        "updated": created,
-        "published": created,
-        "datetime": record.datetime,
-        "start_datetime": record.start_datetime,
-        "end_datetime": record.end_datetime,
-        "platform": record.platform,
-        "product:type": record.product_type,
-        "sat:relative_orbit": record.relative_orbit,
-        "sat:absolute_orbit": record.absolute_orbit,
-        "sat:platform_international_designator": INTERNATIONAL_DESIGNATORS[record.platform],
-        "product:timeliness": "PT3H",
-    }
+    values = {**vars(record), "datetime": record.datetime, "created": _created(record)}
+    values["designator"] = INTERNATIONAL_DESIGNATORS[record.platform]
+    properties = fill_layout(_stac_template("item_fields.json")["common_properties"], values)
     fields = _item_fields(record)
     if fields.get("tiled"):
         properties.update(_s2_properties(record, bbox))
     properties.update(copy.deepcopy(fields["properties"]))
     properties["providers"] = _providers(properties["providers"])
     if "processing:software" in fields["properties"]:
-        properties["processing:software"]["EOPF-CPM"] = _cpm_release(record)
+        # The CPM release (e.g. 2.5.6) named by the store's ``cpm_v256`` path segment.
+        properties["processing:software"]["EOPF-CPM"] = ".".join(record.cpm_version[5:])
     if record.collection == S3_LFR:  # NR or NT, as the product's name states
         properties["product:timeliness_category"] = record.id.split("_")[-2]
     return properties
-
-
-def _cpm_release(record: ProductRecord) -> str:
-    """The CPM release (e.g. 2.5.6) named by the store's ``cpm_v256`` path segment."""
-    digits = record.cpm_version.removeprefix("cpm_v")
-    return ".".join(digits)
 
 
 def _s2_properties(record: ProductRecord, bbox: tuple[float, ...]) -> dict[str, Any]:
@@ -251,41 +211,37 @@ def _s2_properties(record: ProductRecord, bbox: tuple[float, ...]) -> dict[str, 
 
 
 def _item_assets(record: ProductRecord, href: str) -> dict[str, Any]:
-    """The item's assets: the collection's layout with this product's hrefs and grid."""
+    """The item's assets: the collection's layout filled with this product's hrefs and grid."""
     layouts = _stac_template("item_assets.json")
     wavelengths = layouts["s2_band_wavelengths_nm"].get(record.platform, {})
+    values = {
+        "store": href,
+        "component_group": record.component_group or "",
+        **{f"{band}_nm": nm for band, nm in wavelengths.items()},
+    }
     assets: dict[str, Any] = {}
     for key, spec in layouts[record.collection].items():
-        asset: dict[str, Any] = {}
-        for field_name, value in spec.items():
-            if field_name == "href_suffix":
-                asset["href"] = href + _fill(value, record, wavelengths)
-            elif field_name == "alternate":
-                alternate = copy.deepcopy(value)
-                xarray_alt = alternate["xarray"]
-                suffix = xarray_alt.pop("href_suffix")
-                alternate["xarray"] = {"href": href + suffix, **xarray_alt}
-                asset["alternate"] = alternate
-            elif field_name == "description":
-                asset["description"] = _fill(value, record, wavelengths)
-            elif field_name != "projected":
-                asset[field_name] = copy.deepcopy(value)
+        assets[key] = fill_layout({k: v for k, v in spec.items() if k != "projected"}, values)
         if spec.get("projected"):
-            asset.update(_projection_fields(record, spec["gsd"]))
-        assets[key] = asset
+            assets[key].update(_projection_fields(record, spec["gsd"]))
     return assets
 
 
-def _fill(template: str, record: ProductRecord, wavelengths: dict[str, str]) -> str:
-    """Fill ``{component_group}`` and ``{wavelength_nm}`` placeholders of a layout string."""
-    if "{component_group}" in template:
-        template = template.replace("{component_group}", record.component_group or "")
-    if "{wavelength_nm}" in template:
-        band = re.search(r"spectral band (b\w+) ", template)
-        template = template.replace(
-            "{wavelength_nm}", wavelengths.get(band.group(1) if band else "", "")
-        )
-    return template
+def fill_layout(value: Any, values: dict[str, Any]) -> Any:
+    """A copy of a template with each ``{name}`` that ``values`` holds filled in.
+
+    A string that is only ``{name}`` becomes ``values[name]`` itself, of any type (a list of
+    links, the properties...); the one filler of links, collections, items and asset layouts.
+    """
+    if isinstance(value, dict):
+        return {key: fill_layout(item, values) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fill_layout(item, values) for item in value]
+    if isinstance(value, str) and (whole := re.fullmatch(r"{(\w+)}", value)) and whole[1] in values:
+        return values[whole[1]]  # a value of any type, as it is (callers pass copies)
+    if isinstance(value, str):
+        return re.sub(r"{(\w+)}", lambda name: values.get(name[1], name[0]), value)
+    return value
 
 
 def _projection_fields(record: ProductRecord, gsd: int) -> dict[str, Any]:

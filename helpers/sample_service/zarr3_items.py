@@ -8,7 +8,6 @@ and ``proj:wkt2``. The assets are a real item's (``templates/stac/item_assets_cp
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 from pathlib import Path
@@ -68,15 +67,7 @@ def build_item(record: ProductRecord, base_url: str) -> dict[str, Any]:
             "deprecated": False,
         }
     )
-    store_href = product_href(record, base_url)
-    assets: dict[str, Any] = {}
-    for key, spec in layout["assets"].items():
-        asset = copy.deepcopy(spec)
-        suffix = asset.pop("href_suffix")
-        if suffix is None:  # zipped_product, on the live data host: below /zip/ here (404)
-            href = f"{root}/zip/collections/{record.collection}/items/{record.id}.zip"
-        else:
-            href = store_href + suffix
-        assets[key] = {"href": href, **asset}
-    item["assets"] = assets
+    store, collection = product_href(record, base_url), record.collection
+    values = {"store": store, "root": root, "collection": collection, "id": record.id}
+    item["assets"] = stac_items.fill_layout(layout["assets"], values)
     return item

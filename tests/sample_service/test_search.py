@@ -85,3 +85,12 @@ def test_both_catalogues_page_and_answer_alike() -> None:
     assert second["features"][0]["id"] != eopf["features"][0]["id"]
     with pytest.raises(StacApiError, match="Invalid paging token"):
         stac_api.search_post(ROOT + "/safe-stac", following["body"], safe.SAFE_CATALOGUE)
+
+
+def test_a_deeply_parenthesised_text_filter_is_a_400_not_a_crash() -> None:
+    # cql2's text parser recurses per parenthesis: a few thousand overflowed the native stack
+    # and killed the whole service (a segmentation fault) before the depth was checked.
+    deep = "(" * 3000 + "id = 'a'" + ")" * 3000
+    with pytest.raises(StacApiError) as caught:
+        stac_api.search_get(ROOT, {"filter": deep})
+    assert caught.value.status == 400
