@@ -124,7 +124,18 @@ class _Service:
         for expired in [t for t, expiry in self.tokens.items() if expiry <= now]:
             del self.tokens[expired]
         self.tokens[issued] = now + TOKEN_LIFETIME
-        body = {"access_token": issued, "expires_in": TOKEN_LIFETIME, "token_type": "Bearer"}
+        # The fields of the CDSE identity service's (Keycloak's) answer, in its order; the
+        # book's clients read only access_token, but a reader who prints it sees the real shape.
+        body = {
+            "access_token": issued,
+            "expires_in": TOKEN_LIFETIME,
+            "refresh_expires_in": 3600,
+            "refresh_token": secrets.token_urlsafe(32),
+            "token_type": "Bearer",
+            "not-before-policy": 0,
+            "session_state": secrets.token_hex(16),
+            "scope": "AUDIENCE_PUBLIC openid email profile user-context",
+        }
         return web.json_response(body, headers={"Cache-Control": "no-store"})
 
     async def download(self, request: web.Request) -> web.StreamResponse:
