@@ -19,24 +19,18 @@ class EOPFBookError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(one_line(message))
 
-    def __str__(self) -> str:
-        return one_line(super().__str__())
-
 
 class ServiceUnreachableError(EOPFBookError):
     """A STAC service that does not answer (or answers with an error)."""
 
     def __init__(self, url: str, reason: str, hint: str = "") -> None:
-        self.url = url
-        self.reason = reason
-        super().__init__(f"Cannot reach {url}: {reason}." + (f" {hint}" if hint else ""))
+        super().__init__(f"Cannot reach {url}: {reason}. {hint}")
 
 
 class PortInUseError(EOPFBookError):
     """The sample service's port is held by another program."""
 
     def __init__(self, port: int, hint: str) -> None:
-        self.port = port
         super().__init__(f"Port {port} is in use by another program. {hint}")
 
 
@@ -48,7 +42,6 @@ class CatalogueError(EOPFBookError):
     """A record of the catalogue's data files breaks the schema (file, record and field named)."""
 
     def __init__(self, file: str, record: str, field: str, problem: str) -> None:
-        self.file, self.record, self.field = file, record, field
         super().__init__(f"{file}: record {record}: field '{field}' {problem}.")
 
 
@@ -60,8 +53,7 @@ class StacApiError(Exception):
 
     def __init__(self, status: int, code: str, description: str) -> None:
         super().__init__(description)
-        self.status = status
-        self.code = code
+        self.status, self.code = status, code
         self.description = one_line(description)  # it may quote the reader's input
 
     def body(self) -> dict[str, str]:
