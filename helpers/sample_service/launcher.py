@@ -22,11 +22,9 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Coroutine
 from http import HTTPStatus
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from aiohttp import web
 from aiohttp.http_exceptions import LineTooLong
@@ -40,7 +38,6 @@ from .polling import wait_until
 
 START_TIMEOUT_SECONDS = 30.0
 PortState = Literal["ours", "other", "silent", "free"]
-Result = TypeVar("Result")
 
 # Started services' Popen objects, kept so they are not reported as leaked: they outlive us.
 _STARTED: list[subprocess.Popen[bytes]] = []
@@ -106,23 +103,21 @@ def ensure_running(timeout: float = START_TIMEOUT_SECONDS) -> str:
 
 def _ensure_service(port: int, timeout: float) -> str:
     """The root URL of a running sample service on ``port``, starting one if the port is free."""
-    last = [probe(port)]  # the latest answer, kept by `settled`
-    process = _start(port) if last[0] == "free" else None
+    state = probe(port)
+    process = _start(port) if state == "free" else None
 
     def settled() -> str | None:
-        if last[0] not in ("ours", "other"):
-            last[0] = probe(port)
-        if last[0] in ("ours", "other"):
-            return last[0]
-        # It died and nobody else holds the port: its log says why.
-        died = process is not None and process.poll() is not None and last[0] == "free"
-        return "died" if died else None
+        nonlocal state
+        state = probe(port)
+        # Died while nobody else holds the port: its log says why.
+        died = process is not None and process.poll() is not None and state == "free"
+        return state if state in ("ours", "other") else "died" if died else None
 
     outcome = wait_until(settled, timeout)
     if outcome == "ours":
         return root_url(port)
     lost_race = process is None or process.returncode == settings.EXIT_CANNOT_LISTEN
-    if outcome == "other" or (last[0] == "silent" and lost_race):
+    if outcome == "other" or (state == "silent" and lost_race):
         raise PortInUseError(
             port, f"Stop it, or run the sample service on another port: {_next_port(port)}."
         )
@@ -236,42 +231,26 @@ class ThreadedServer:
         """The root URL, with the trailing slash."""
         return root_url(self.port)
 
-    def _run(self, coroutine: Coroutine[Any, Any, Result]) -> Result:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
-
-    def start(self) -> ThreadedServer:
+    def __enter__(self) -> ThreadedServer:
         """Start serving; returns once the port accepts requests."""
         self._thread.start()
         try:
             sock = socket.create_server(("127.0.0.1", self.port))
             self.port = sock.getsockname()[1]
-            self._runner = self._run(_serve_on(sock, build_app(**self._app_options), False))
+            serving = _serve_on(sock, build_app(**self._app_options), log_requests=False)
+            self._runner = asyncio.run_coroutine_threadsafe(serving, self._loop).result(timeout=30)
         except BaseException:
-            self.stop()
+            self.__exit__()
             raise
         return self
 
-    def stop(self) -> None:
-        """Stop serving and wait for the thread to end."""
-        if self._loop.is_closed():
-            return
+    def __exit__(self, *exc_info: object) -> None:
+        """Stop serving (the application and its caches go with it) and end the thread."""
         if self._runner is not None:
-            self._run(self._runner.cleanup())
-            self._runner = None  # the application and its caches go with it
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=30)
         self._loop.close()
-
-    def __enter__(self) -> ThreadedServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 # --- HTTP errors aiohttp answers before the application sees the request -------------------
@@ -294,20 +273,20 @@ class _JsonErrorHandler(RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        # The parent logs the error and refuses to answer twice; its plain-text body is dropped.
-        super().handle_error(request, status, exc, message)
+        super().handle_error(
+            request, status, exc, message
+        )  # logs; its plain-text answer is dropped
         phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+        description = str(message or exc or phrase)
         if isinstance(exc, LineTooLong):
             description = (
                 f"The request line or a header is longer than {MAX_LINE_BYTES} bytes; "
                 "send a long search as a POST /search body instead."
             )
-        else:
+        elif status >= 500:
             description = "The service failed to handle the request."
-            description = description if status >= 500 else str(message or exc or phrase)
         code = "BadRequest" if status == 400 else phrase.replace(" ", "") or "HTTPError"
-        error = StacApiError(status, code, description)
-        response = web.json_response(error.body(), status=status)
+        response = web.json_response(StacApiError(status, code, description).body(), status=status)
         response.force_close()
         return response
 
