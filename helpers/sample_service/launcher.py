@@ -255,15 +255,12 @@ class ThreadedServer:
 
 # --- HTTP errors aiohttp answers before the application sees the request -------------------
 
-MAX_LINE_BYTES = 8190
-"""aiohttp's limit on the request line and each header line (its default)."""
-
 
 class _JsonErrorHandler(RequestHandler):
     """aiohttp's protocol handler, answering its own errors as STAC API JSON.
 
-    aiohttp refuses some requests itself (a line over 8190 bytes, a malformed request line)
-    with plain text that the application's error middleware never sees.
+    aiohttp refuses some requests itself (a line over its limit of 8190 bytes, a malformed
+    request line) with plain text that the application's error middleware never sees.
     """
 
     def handle_error(
@@ -273,20 +270,19 @@ class _JsonErrorHandler(RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        super().handle_error(
-            request, status, exc, message
-        )  # logs; its plain-text answer is dropped
+        # The parent logs the error and refuses to answer twice; its plain-text body is dropped.
+        super().handle_error(request, status, exc, message)
         phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
-        description = str(message or exc or phrase)
         if isinstance(exc, LineTooLong):
-            description = (
-                f"The request line or a header is longer than {MAX_LINE_BYTES} bytes; "
+            message = (
+                "The request line or a header is longer than 8190 bytes; "
                 "send a long search as a POST /search body instead."
             )
         elif status >= 500:
-            description = "The service failed to handle the request."
+            message = "The service failed to handle the request."
         code = "BadRequest" if status == 400 else phrase.replace(" ", "") or "HTTPError"
-        response = web.json_response(StacApiError(status, code, description).body(), status=status)
+        error = StacApiError(status, code, str(message or exc or phrase))
+        response = web.json_response(error.body(), status=status)
         response.force_close()
         return response
 
