@@ -24,6 +24,7 @@ class ServiceUnreachableError(EOPFBookError):
     """A STAC service that does not answer (or answers with an error)."""
 
     def __init__(self, url: str, reason: str, hint: str = "") -> None:
+        self.url, self.reason = url, reason
         super().__init__(f"Cannot reach {url}: {reason}. {hint}")
 
 
@@ -31,6 +32,7 @@ class PortInUseError(EOPFBookError):
     """The sample service's port is held by another program."""
 
     def __init__(self, port: int, hint: str) -> None:
+        self.port = port
         super().__init__(f"Port {port} is in use by another program. {hint}")
 
 
@@ -42,6 +44,7 @@ class CatalogueError(EOPFBookError):
     """A record of the catalogue's data files breaks the schema (file, record and field named)."""
 
     def __init__(self, file: str, record: str, field: str, problem: str) -> None:
+        self.file, self.record, self.field = file, record, field
         super().__init__(f"{file}: record {record}: field '{field}' {problem}.")
 
 
