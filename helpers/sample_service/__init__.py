@@ -7,5 +7,5 @@ products changed between processor versions); `stac_items`, `search`, `stac_api`
 `stac_routes`; `zmeta`, `products_generic`, `products`, `scenes/`, `cache`, `zarr_store`; the
 Zarr v3 staging collection (`zarr3_catalog`, `zarr3_items`, `zarr3_layout`, `zarr3_store`);
 `http_ranges`; the SAFE replica (`safe_metadata`, `safe_archive`, `safe`); `faults`, `app`,
-`launcher` (start or reuse the service), and the entry script `__main__`.
+`launcher` (start, reuse or run the service), and the entry script `__main__`.
 """

@@ -25,19 +25,11 @@ S1_OCN = "sentinel-1-l2-ocn"
 S3_LFR = "sentinel-3-olci-l2-lfr"
 CATALOGUE_DIR = Path(__file__).parent / "templates" / "catalogue"
 S2_TILE_SIZE_M = 109_800  # 10980 pixels of 10 m: every Sentinel-2 MGRS tile
-CPM_VERSIONS = ("cpm_v256", "cpm_v262", "cpm_v270")
-"""The CPM versions whose structure the service replicates (`cpm_versions` says how)."""
+INTERNATIONAL_DESIGNATORS: dict[str, str] = json.loads(
+    (CATALOGUE_DIR.parent / "platforms.json").read_text(encoding="utf-8")
+)["international_designators"]
+"""COSPAR designators of the platforms (``templates/platforms.json`` names the source)."""
 _DATA_HOST_VERSIONS = ("cpm_v270", "cpm_v300")  # stores on data.eodc.eu
-
-INTERNATIONAL_DESIGNATORS = {
-    "sentinel-1a": "2014-016A",
-    "sentinel-2a": "2015-028A",
-    "sentinel-2b": "2017-013A",
-    "sentinel-2c": "2024-157A",
-    "sentinel-3a": "2016-011A",
-    "sentinel-3b": "2018-039A",
-}
-"""COSPAR designators of the platforms (NSSDC catalogue), for STAC, Zarr and SAFE metadata."""
 
 
 @dataclass(frozen=True)
@@ -78,9 +70,6 @@ class ProductRecord:
 # --- Loading and validating the data files ---------------------------------------------------
 
 _SCHEMA = json.loads((CATALOGUE_DIR.parent / "catalogue.schema.json").read_text(encoding="utf-8"))
-_SCHEMA["properties"]["cpm_version"].update(
-    enum=list(CPM_VERSIONS), description=f"one of {CPM_VERSIONS}"
-)
 # JSON Schema counts 1.0 as an integer; a record's integers must be written as integers.
 _TYPES = Draft202012Validator.TYPE_CHECKER.redefine(
     "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
@@ -96,9 +85,8 @@ def _explain(error: ValidationError, raw: dict[str, Any]) -> tuple[str, str]:
         field = str(error.path[0])
         return field, f"must be {_SCHEMA['properties'][field]['description']}, got {raw[field]!r}"
     if error.validator == "additionalProperties":
-        return sorted(set(raw) - set(_SCHEMA["properties"]))[
-            0
-        ], "is not a field of a product record"
+        unknown = sorted(set(raw) - set(_SCHEMA["properties"]))
+        return unknown[0], "is not a field of a product record"
     if error.validator == "oneOf":
         return "utm_origin", "or swath_corners must be given (one)"
     wanted = error.validator_value  # required: names; dependentRequired: {field: names}
@@ -111,26 +99,26 @@ def _frozen(value: Any) -> Any:
     return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
 
 
-def _check_record(name: str, index: int, raw: Any, collection: str) -> ProductRecord:
+def _record(file: str, label: str, raw: Any, collection: str) -> ProductRecord:
+    """One record checked against the schema and its times against RFC 3339."""
     if not isinstance(raw, dict):
-        raise CatalogueError(name, f"#{index + 1}", "*", "is not a JSON object")
-    label = str(raw.get("id", f"#{index + 1}"))
+        raise CatalogueError(file, label, "*", "is not a JSON object")
+    label = str(raw.get("id", label))
     error = next(_VALIDATOR.iter_errors(raw), None)  # the schema's keywords in file order
     if error is not None:
-        raise CatalogueError(name, label, *_explain(error, raw))
+        raise CatalogueError(file, label, *_explain(error, raw))
     for key in ("start_datetime", "end_datetime"):
         try:
             timefmt.parse(raw[key])
         except ValueError:
-            raise CatalogueError(name, label, key, "is not an RFC 3339 time") from None
-    values = {k: _frozen(v) for k, v in raw.items() if k != "collection"}
+            raise CatalogueError(file, label, key, "is not an RFC 3339 time") from None
+    values = {key: _frozen(value) for key, value in raw.items() if key != "collection"}
     return ProductRecord(collection=collection, **values)
 
 
 def load_catalogue(folder: Path = CATALOGUE_DIR) -> tuple[ProductRecord, ...]:
     """Every product record of the data files in ``folder``, checked (`CatalogueError` if not)."""
-    records: list[ProductRecord] = []
-    seen: dict[str, str] = {}
+    found: dict[str, tuple[str, ProductRecord]] = {}  # id: (file, record)
     for path in sorted(folder.glob("*.json")):
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
@@ -142,14 +130,13 @@ def load_catalogue(folder: Path = CATALOGUE_DIR) -> tuple[ProductRecord, ...]:
         if not isinstance(collection, str) or not collection:
             raise CatalogueError(path.name, "-", "collection", "must name the collection")
         for index, raw in enumerate(document["products"]):
-            record = _check_record(path.name, index, raw, collection)
-            if record.id in seen:
+            record = _record(path.name, f"#{index + 1}", raw, collection)
+            if record.id in found:
                 raise CatalogueError(
-                    path.name, record.id, "id", f"repeats one in {seen[record.id]}"
+                    path.name, record.id, "id", f"repeats one in {found[record.id][0]}"
                 )
-            seen[record.id] = path.name
-            records.append(record)
-    return tuple(records)
+            found[record.id] = (path.name, record)
+    return tuple(record for _, record in found.values())
 
 
 PRODUCTS: tuple[ProductRecord, ...] = load_catalogue()
@@ -210,27 +197,23 @@ def footprint(record: ProductRecord) -> tuple[list[float], dict[str, Any]]:
 def _shape(record: ProductRecord) -> tuple[tuple[float, ...], dict[str, Any]]:
     if record.utm_origin is not None:
         xmin, ymin, xmax, ymax = utm_bounds(record)
-        to_lonlat = lonlat_transformer(record.epsg)
         corners = [(xmin, ymin), (xmax, ymin), (xmax, ymax), (xmin, ymax)]
         ring_xy = [  # 10 points along each edge, counter-clockwise from lower left
             (x0 + (x1 - x0) * i / 10, y0 + (y1 - y0) * i / 10)
             for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1], strict=True)
             for i in range(10)
         ]
-        ring = [tuple(round(v, 6) for v in to_lonlat.transform(x, y)) for x, y in ring_xy]
+        to_lonlat = lonlat_transformer(record.epsg).transform
+        ring = [tuple(round(v, 6) for v in to_lonlat(x, y)) for x, y in ring_xy]
     elif record.swath_corners is not None:
-        ring = [tuple(corner) for corner in record.swath_corners]
-        # GeoJSON exterior rings are counter-clockwise (RFC 7946).
-        area2 = sum(
-            x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True)
-        )
-        if area2 < 0:
-            ring.reverse()
+        ring = list(record.swath_corners)
+        edges = zip(ring, ring[1:] + ring[:1], strict=True)
+        if sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in edges) < 0:
+            ring.reverse()  # GeoJSON exterior rings are counter-clockwise (RFC 7946)
     else:
         raise ValueError(f"{record.id} has neither a UTM tile nor swath corners")
     ring.append(ring[0])
-    lons = [p[0] for p in ring]
-    lats = [p[1] for p in ring]
+    lons, lats = [p[0] for p in ring], [p[1] for p in ring]
     bbox = (min(lons), min(lats), max(lons), max(lats))
     return bbox, {"type": "Polygon", "coordinates": [[list(p) for p in ring]]}
 

@@ -19,17 +19,13 @@ class EOPFBookError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(one_line(message))
 
-    def __str__(self) -> str:
-        return one_line(super().__str__())
-
 
 class ServiceUnreachableError(EOPFBookError):
     """A STAC service that does not answer (or answers with an error)."""
 
     def __init__(self, url: str, reason: str, hint: str = "") -> None:
-        self.url = url
-        self.reason = reason
-        super().__init__(f"Cannot reach {url}: {reason}." + (f" {hint}" if hint else ""))
+        self.url, self.reason = url, reason
+        super().__init__(f"Cannot reach {url}: {reason}. {hint}")
 
 
 class PortInUseError(EOPFBookError):
@@ -60,8 +56,7 @@ class StacApiError(Exception):
 
     def __init__(self, status: int, code: str, description: str) -> None:
         super().__init__(description)
-        self.status = status
-        self.code = code
+        self.status, self.code = status, code
         self.description = one_line(description)  # it may quote the reader's input
 
     def body(self) -> dict[str, str]:

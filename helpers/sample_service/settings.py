@@ -6,6 +6,7 @@ the variables).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -47,10 +48,14 @@ SAFE_COLLECTION_ID = "SENTINEL-2"
 SAFE_ITEM_ID = f"{SAFE_PRODUCT_ID}.SAFE"
 
 
+def _setting(name: str, given: str | None, default: object) -> str:
+    """``given`` (a command-line value), else the environment variable ``name``, else default."""
+    return (given if given is not None else os.environ.get(name, "")).strip() or str(default)
+
+
 def port(text: str | None = None) -> int:
     """The service's port: ``text`` if given, else ``EOPF_SAMPLE_PORT``, default 8765."""
-    text = (text if text is not None else os.environ.get(PORT_VAR, "")).strip()
-    text = text or str(DEFAULT_PORT)
+    text = _setting(PORT_VAR, text, DEFAULT_PORT)
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise SettingError(f"{PORT_VAR} must be a port number from 1 to 65535, got '{text}'.")
     return int(text)
@@ -58,8 +63,7 @@ def port(text: str | None = None) -> int:
 
 def sample_date(text: str | None = None) -> str:
     """The catalogue date: ``text``, else ``EOPF_SAMPLE_DATE``, default the tutorial's."""
-    text = (text if text is not None else os.environ.get(DATE_VAR, "")).strip()
-    text = text or TUTORIAL_DATE
+    text = _setting(DATE_VAR, text, TUTORIAL_DATE)
     if text not in SUPPORTED_DATES:
         raise SettingError(
             f"{DATE_VAR} must be one of {', '.join(SUPPORTED_DATES)} (ISO dates), got '{text}'."
@@ -74,31 +78,16 @@ def date_prefix(date: str) -> str:
 
 def idle_seconds() -> float:
     """Seconds without a request after which a background service exits (positive)."""
-    text = os.environ.get(IDLE_VAR, "")
     try:
-        value = float(text) if text else DEFAULT_IDLE_SECONDS
+        value = float(_setting(IDLE_VAR, None, DEFAULT_IDLE_SECONDS))
     except ValueError:
-        value = DEFAULT_IDLE_SECONDS
+        return DEFAULT_IDLE_SECONDS
     return value if value > 0 else DEFAULT_IDLE_SECONDS
 
 
 def repo_root() -> Path:
-    """The project directory: the one holding pyproject.toml above this package."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "pyproject.toml").is_file():
-            return parent
-    return here.parents[2]
-
-
-def _writable(path: Path) -> bool:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
-            pass
-    except OSError:
-        return False
-    return True
+    """The project directory (``helpers/sample_service`` lies two levels below it)."""
+    return Path(__file__).resolve().parents[2]
 
 
 def cache_dir(kind: str) -> Path:
@@ -107,17 +96,14 @@ def cache_dir(kind: str) -> Path:
     ``<repo>/.cache/sample-service/<kind>`` (logs at its top); with ``$EOPF_SAMPLE_CACHE`` set,
     chunks there and the others beside it. A temporary folder stands in for an unwritable one.
     """
-    configured = os.environ.get(CACHE_VAR, "").strip()
-    service = repo_root() / ".cache" / "sample-service"
-    if kind == "logs":
-        wanted = service  # service-<port>.log at the top of the service's cache
-    elif configured:
-        chunks = Path(configured).expanduser()
-        wanted = chunks if kind == "chunks" else chunks.parent / kind
-    else:
-        wanted = service / kind
-    fallback = Path(tempfile.gettempdir()) / "eopf-sample-service" / kind
-    for candidate in (wanted, fallback):
-        if _writable(candidate):
+    chunks = _setting(CACHE_VAR, None, "")
+    wanted = repo_root() / ".cache" / "sample-service" / ("" if kind == "logs" else kind)
+    if chunks and kind != "logs":
+        wanted = Path(chunks).expanduser()
+        wanted = wanted if kind == "chunks" else wanted.parent / kind
+    for candidate in (wanted, Path(tempfile.gettempdir()) / "eopf-sample-service" / kind):
+        with contextlib.suppress(OSError):
+            candidate.mkdir(parents=True, exist_ok=True)
+            tempfile.NamedTemporaryFile(dir=candidate, prefix=".probe-").close()  # writable?
             return candidate
     raise SettingError(f"No writable folder for the sample service's {kind}: tried {wanted}.")

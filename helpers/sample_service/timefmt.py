@@ -12,37 +12,27 @@ import re
 COMPACT = "%Y%m%dT%H%M%S"
 """The stamps in product names: ``20250605T104701``."""
 
-
 _RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
-    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))"
+    r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:(\d\d)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)"
 )
-"""RFC 3339 section 5.6 ``date-time``: ``T``/``Z`` in either case, an offset always present."""
+"""RFC 3339 section 5.6 ``date-time``: ``T``/``Z`` in either case, an offset always present.
+
+`datetime.fromisoformat` reads ISO 8601, which is wider (a date alone, no offset, ``+0100``,
+comma decimals), so only text that matches this is handed to it."""
 
 
 def parse(text: str) -> dt.datetime:
-    """An RFC 3339 date-time (section 5.6) as an aware datetime; ``ValueError`` if not one.
+    """An RFC 3339 date-time as an aware datetime; ``ValueError`` if not one.
 
-    Not `datetime.fromisoformat`: ISO 8601 is wider (a date alone, no offset, ``+0100``, comma
-    decimals) and STAC asks for RFC 3339 exactly. Digits past microseconds are dropped; a leap
-    second (``:60``) is read as the next second.
+    Digits past microseconds are dropped; a leap second (``:60``) is read as the next second.
     """
     found = _RFC3339.fullmatch(text)
     if found is None:
         raise ValueError(f"'{text}' is not an RFC 3339 date-time (e.g. 2025-06-05T10:47:01Z)")
-    year, month, day, hour, minute, second = (int(found[i]) for i in range(1, 7))
-    micro = int((found[7] or "0")[:6].ljust(6, "0"))
-    offset = dt.timedelta(0)
-    if found[9]:
-        hours, minutes = int(found[10]), int(found[11])
-        if hours > 23 or minutes > 59:
-            raise ValueError(f"'{text}' has an offset out of range")
-        offset = (1 if found[9] == "+" else -1) * dt.timedelta(hours=hours, minutes=minutes)
-    leap = second == 60
+    leap = found[1] == "60"
+    iso = text[: found.start(1)] + ("59" if leap else found[1]) + text[found.end(1) :]
     try:
-        moment = dt.datetime(
-            year, month, day, hour, minute, 59 if leap else second, micro, dt.timezone(offset)
-        )
+        moment = dt.datetime.fromisoformat(iso.upper())
     except ValueError as error:
         raise ValueError(f"'{text}' is not a valid date-time ({error})") from None
     return moment + dt.timedelta(seconds=1) if leap else moment
@@ -50,10 +40,8 @@ def parse(text: str) -> dt.datetime:
 
 def parse_date(text: str) -> dt.date | None:
     """``text`` as an RFC 3339 ``full-date`` (``2025-06-05``), or None if it is not one."""
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) is None:
-        return None
     try:
-        return dt.date.fromisoformat(text)
+        return dt.date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d\d-\d\d", text) else None
     except ValueError:
         return None
 
@@ -73,6 +61,5 @@ def iso(moment: dt.datetime, digits: int = 6, *, zulu: bool = True) -> str:
 
     ``zulu=False`` writes the offset as ``+00:00`` (as some EOPF attributes do).
     """
-    text = moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
-    text = text[: 20 + digits] if digits else text[:19]
-    return text + ("Z" if zulu else "+00:00")
+    text = moment.astimezone(dt.UTC).isoformat(timespec="microseconds")[: 20 + digits]
+    return text.rstrip(".") + ("Z" if zulu else "+00:00")
