@@ -199,9 +199,8 @@ def _stores_of(
     if zarr3_catalog.record_at(requested, date) is not None:  # a staging (Zarr v3) copy
         return app[ZARR3_STORES]
     record = catalog.get_product(product_id)
-    if record is None or not catalog.held_on(record, date):
-        return None
-    return app[STORES] if catalog.product_path(record) == requested else None
+    held = record is not None and catalog.held_on(record, date)
+    return app[STORES] if held and catalog.product_path(record) == requested else None
 
 
 def _read_key(stores: StoreOpener, product_id: str, key: str) -> http_ranges.Blob | None:

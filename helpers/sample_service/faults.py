@@ -94,7 +94,7 @@ class FaultSpec:
             for f in fields(self)
             if f.init and (f.name in _ALWAYS_DESCRIBED or getattr(self, f.name) != f.default)
         ]
-        return ",".join(f"{n}={v}" if isinstance(v, str) else f"{n}={v:g}" for n, v in shown)
+        return ",".join(f"{n}={v:g}" if isinstance(v, float) else f"{n}={v}" for n, v in shown)
 
     def middleware(self) -> Middleware:
         """The aiohttp middleware for `app.build_app(faults=...)`, with its own attempt counts."""
