@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 import logging
-import os
 import re
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -25,7 +23,6 @@ from aiohttp import web
 
 from . import (
     catalog,
-    faults,
     http_ranges,
     safe,
     settings,
@@ -35,6 +32,7 @@ from . import (
     zarr3_store,
     zarr_store,
 )
+from . import faults as fault_specs
 from .faults import Handler, Middleware
 from .settings import SERVICE_NAME
 
@@ -52,15 +50,12 @@ class Store(Protocol):
 StoreOpener = Callable[[str], Store | None]
 
 
-def service_version() -> str:
-    """The installed helpers' version, shown in the ``Server`` header."""
-    try:
-        return importlib.metadata.version("eopf-zarr-book-helpers")
-    except importlib.metadata.PackageNotFoundError:
-        return "0"
-
-
-SERVER_HEADER = f"{SERVICE_NAME}/{service_version()}"
+try:
+    _VERSION = importlib.metadata.version("eopf-zarr-book-helpers")
+except importlib.metadata.PackageNotFoundError:
+    _VERSION = "0"
+SERVER_HEADER = f"{SERVICE_NAME}/{_VERSION}"
+"""The ``Server`` header: the service's name and the installed helpers' version."""
 
 
 @dataclass
@@ -78,7 +73,6 @@ class Activity:
 ACTIVITY = web.AppKey("activity", Activity)
 STORES = web.AppKey("stores", StoreOpener)
 ZARR3_STORES = web.AppKey("zarr3_stores", StoreOpener)
-EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 
 
 def build_app(
@@ -91,21 +85,15 @@ def build_app(
     its answers reach the client unchanged. ``stores``: product id -> v2 store (default:
     `zarr_store.open_store`); tests pass a stand-in.
     """
-    middlewares: list[Middleware] = [_track_activity]
-    if faults is None:
-        faults = _faults_from_env()
-    if faults is not None:
-        middlewares.append(faults)
-    middlewares.append(_json_errors)
+    if faults is None and (spec := fault_specs.from_env()) is not None:
+        log.warning("Fault injection on (%s): %s", fault_specs.ENV_VAR, spec.describe())
+        faults = spec.middleware()
+    middlewares = [_track_activity, *([faults] if faults else []), _json_errors]
     app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
     app[ACTIVITY] = Activity()
     app[STORES] = stores or zarr_store.open_store
     app[ZARR3_STORES] = zarr3_store.open_zarr3_store
-    app[EXECUTOR] = ThreadPoolExecutor(
-        max_workers=max(4, os.cpu_count() or 1), thread_name_prefix="zarr-store"
-    )
     app.on_response_prepare.append(_identify)
-    app.on_cleanup.append(_stop_executor)
 
     stac_routes.add_routes(app, "", stac_api.EOPF)
     # Every supported date below its own root, so one process serves them all and a service
@@ -127,15 +115,6 @@ def build_app(
 # --- Middleware and signals ----------------------------------------------------------
 
 
-def _faults_from_env() -> Middleware | None:
-    """The fault middleware ``EOPF_SAMPLE_FAULTS`` asks for, announced in the log; or None."""
-    spec = faults.from_env()
-    if spec is None:
-        return None
-    log.warning("Fault injection on (%s): %s", faults.ENV_VAR, spec.describe())
-    return spec.middleware()
-
-
 @web.middleware
 async def _track_activity(request: web.Request, handler: Handler) -> web.StreamResponse:
     activity = request.app[ACTIVITY]
@@ -155,8 +134,6 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
     """Every error as a JSON body, never an HTML page or a traceback."""
     try:
         return await handler(request)
-    except stac_api.StacApiError as error:  # routes answer their own; this is the backstop
-        return web.json_response(error.body(), status=error.status)
     except web.HTTPException as error:
         if error.status < 400 or error.content_type == "application/json":
             raise  # redirects, and errors that already carry a JSON body
@@ -166,7 +143,7 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
         if "Allow" in error.headers:  # 405 names the methods that would work
             response.headers["Allow"] = error.headers["Allow"]
         return response
-    except (asyncio.CancelledError, ConnectionResetError):
+    except ConnectionResetError:  # the client left, or a fault cut the body: nothing to answer
         raise
     except Exception:
         log.exception("Unexpected error answering %s %s", request.method, request.path)
@@ -178,10 +155,6 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
 
 async def _identify(request: web.Request, response: web.StreamResponse) -> None:
     response.headers["Server"] = SERVER_HEADER
-
-
-async def _stop_executor(app: web.Application) -> None:
-    app[EXECUTOR].shutdown(wait=False, cancel_futures=True)
 
 
 # --- Zarr route ----------------------------------------------------------------------
@@ -206,27 +179,28 @@ async def _zarr_object(request: web.Request) -> web.StreamResponse:
     requested, key = info["store"], info["key"]
     product_id = requested.rsplit("/", 1)[-1].removesuffix(".zarr")
     date = info.get("date", settings.TUTORIAL_DATE)
-    if not is_store_key(key):
-        raise web.HTTPNotFound(reason="No such object.")
-    if zarr3_catalog.record_at(requested, date) is not None:  # a staging (Zarr v3) copy
-        stores = request.app[ZARR3_STORES]
-    else:
-        record = catalog.get_product(product_id)
-        if record is None or not catalog.held_on(record, date):
-            raise web.HTTPNotFound(reason="No such object.")
-        if catalog.product_path(record) != requested:
-            raise web.HTTPNotFound(reason="No such object.")
-        stores = request.app[STORES]
-    loop, executor = asyncio.get_running_loop(), request.app[EXECUTOR]
-    blob = await loop.run_in_executor(executor, _read_key, stores, product_id, key)
+    stores = _stores_of(request.app, requested, product_id, date) if is_store_key(key) else None
+    blob = None
+    if stores is not None:  # off the event loop: a chunk or shard may be made first
+        loop = asyncio.get_running_loop()
+        blob = await loop.run_in_executor(None, _read_key, stores, product_id, key)
     if blob is None:
         raise web.HTTPNotFound(reason="No such object.")
-    content_type = (
-        "application/json"
-        if key.rsplit("/", 1)[-1] in _METADATA_KEYS
-        else "application/octet-stream"
+    metadata = key.rsplit("/", 1)[-1] in _METADATA_KEYS
+    return await http_ranges.respond(
+        request, blob, "application/json" if metadata else "application/octet-stream"
     )
-    return await http_ranges.respond(request, blob, content_type)
+
+
+def _stores_of(
+    app: web.Application, requested: str, product_id: str, date: str
+) -> StoreOpener | None:
+    """The stores holding the product at store path ``requested`` on ``date``, or None."""
+    if zarr3_catalog.record_at(requested, date) is not None:  # a staging (Zarr v3) copy
+        return app[ZARR3_STORES]
+    record = catalog.get_product(product_id)
+    held = record is not None and catalog.held_on(record, date)
+    return app[STORES] if held and catalog.product_path(record) == requested else None
 
 
 def _read_key(stores: StoreOpener, product_id: str, key: str) -> http_ranges.Blob | None:

@@ -20,7 +20,6 @@ import hashlib
 import io
 import logging
 import os
-import shutil
 import struct
 import tempfile
 import threading
@@ -36,7 +35,6 @@ logger = logging.getLogger("helpers.sample_service")
 CACHE_ENV = CACHE_VAR
 _MAGIC = b"EOPFCC1\n"
 _HEADER = struct.Struct("<32sQI")  # digest, payload length, key length
-_HEAD_SIZE = len(_MAGIC) + _HEADER.size
 T = TypeVar("T")
 
 
@@ -75,6 +73,18 @@ def one_per_key(make: Callable[[str], T]) -> Callable[[str], T]:
     return get
 
 
+class KeyedLocks:
+    """One lock per key, so two threads that need the same missing entry make it once."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def __call__(self, key: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+
 @dataclass(frozen=True)
 class StoredFile:
     """A verified large entry: its file, and where its payload starts and how long it is."""
@@ -99,47 +109,34 @@ class VerifiedCache:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        self._lock = KeyedLocks()
         self._verified: dict[Path, tuple[int, int]] = {}  # slot -> (size, mtime_ns) checked
 
     def _path(self, key: str) -> Path:
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
         return self.root / digest[:2] / digest[2:]
 
-    def _key_lock(self, key: str) -> threading.Lock:
-        # One lock per key: two threads asking for the same missing entry make it once.
-        with self._locks_guard:
-            return self._locks.setdefault(key, threading.Lock())
-
     def get_or_create(self, key: str, make: Callable[[], bytes]) -> bytes:
         """The cached bytes of ``key``; ``make()`` fills (or repairs) the entry."""
-        with self._key_lock(key):
-            cached = self._read(key)
-            if cached is not None:
-                return cached
-            payload = make()
-            path, digest = self._path(key), hashlib.sha256(payload).digest()
+        path = self._path(key)
+        with self._lock(key):
             try:
-                _publish(path, key, digest, len(payload), io.BytesIO(payload))
+                entry = path.read_bytes()
+                problem = _problem(io.BytesIO(entry), len(entry), key)
+            except FileNotFoundError:
+                entry, problem = b"", "missing"
+            except OSError as exc:
+                entry, problem = b"", f"unreadable ({exc})"
+            if problem is None:
+                return entry[_offset(key) :]
+            if problem != "missing":
+                logger.warning("chunk cache: %s entry %s (%s); regenerating", problem, path, key)
+            payload = make()
+            try:
+                _publish(path, key, io.BytesIO(payload))
             except OSError as exc:  # a full or read-only disk costs speed, not correctness
                 logger.warning("chunk cache: cannot write %s (%s)", path, exc)
             return payload
-
-    def _read(self, key: str) -> bytes | None:
-        path = self._path(key)
-        try:
-            entry = path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            logger.warning("chunk cache: cannot read %s (%s); regenerating", path, exc)
-            return None
-        problem = _problem(io.BytesIO(entry), len(entry), key)
-        if problem is None:
-            return entry[_HEAD_SIZE + len(key.encode("utf-8")) :]
-        logger.warning("chunk cache: %s entry %s (%s); regenerating", problem, path, key)
-        return None
 
     def get_or_create_file(
         self, slot: str, key: str, build: Callable[[Path], None], what: str
@@ -150,7 +147,7 @@ class VerifiedCache:
         information, rebuilding one written for another key too, a damaged one as a warning.
         """
         path = self.root / slot
-        with self._key_lock(slot):
+        with self._lock(slot):
             problem = self._file_problem(path, key)
             if problem is None:
                 return _stored(path, key)
@@ -160,9 +157,15 @@ class VerifiedCache:
                 logger.info("Rebuilding the %s %s: built by another version", what, path)
             else:
                 logger.warning("Corrupt %s %s (%s); rebuilding it", what, path, problem)
-            self._verified.pop(path, None)
-            path.unlink(missing_ok=True)
-            self._build_file(path, key, build)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, built = tempfile.mkstemp(dir=path.parent, prefix=".building-")
+            os.close(fd)
+            try:
+                build(Path(built))
+                with open(built, "rb") as payload:
+                    _publish(path, key, payload)
+            finally:
+                Path(built).unlink(missing_ok=True)
             stat = path.stat()
             self._verified[path] = (stat.st_size, stat.st_mtime_ns)
             return _stored(path, key)
@@ -170,10 +173,8 @@ class VerifiedCache:
     def find_file(self, slot: str, key: str) -> StoredFile | None:
         """The verified entry in file ``slot`` for ``key``, or None (nothing is built)."""
         path = self.root / slot
-        with self._key_lock(slot):
-            if self._file_problem(path, key) is None:
-                return _stored(path, key)
-        return None
+        with self._lock(slot):
+            return _stored(path, key) if self._file_problem(path, key) is None else None
 
     def _file_problem(self, path: Path, key: str) -> str | None:
         """None when ``path`` is an intact entry for ``key``; else why not (streamed check)."""
@@ -188,46 +189,34 @@ class VerifiedCache:
             self._verified[path] = (stat.st_size, stat.st_mtime_ns)
         return problem
 
-    def _build_file(self, path: Path, key: str, build: Callable[[Path], None]) -> None:
-        """Build the payload into a private file, then publish it as the entry at ``path``."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, payload_name = tempfile.mkstemp(dir=path.parent, prefix=".building-")
-        os.close(fd)
-        payload = Path(payload_name)
-        try:
-            build(payload)
-            with payload.open("rb") as handle:
-                digest = hashlib.file_digest(handle, "sha256").digest()
-                handle.seek(0)
-                _publish(path, key, digest, payload.stat().st_size, handle)
-        finally:
-            payload.unlink(missing_ok=True)
+
+def _offset(key: str) -> int:
+    return len(_MAGIC) + _HEADER.size + len(key.encode("utf-8"))
 
 
 def _problem(entry: BinaryIO, size: int, key: str, hash_payload: bool = True) -> str | None:
     """None when ``entry`` (``size`` bytes) is a whole, intact entry for ``key``; else why not."""
-    head = entry.read(_HEAD_SIZE)
-    if len(head) < _HEAD_SIZE or not head.startswith(_MAGIC):
+    head = entry.read(len(_MAGIC) + _HEADER.size)
+    if len(head) < len(_MAGIC) + _HEADER.size or not head.startswith(_MAGIC):
         return "truncated"
     digest, length, key_length = _HEADER.unpack_from(head, len(_MAGIC))
     if entry.read(key_length) != key.encode("utf-8"):
         return "foreign"
-    if size != _HEAD_SIZE + key_length + length:
+    if size != _offset(key) + length:
         return "truncated"
     if not hash_payload:
         return None
-    hasher = hashlib.sha256()
+    hasher = hashlib.sha256()  # not file_digest: it hashes a BytesIO whole, header and all
     while block := entry.read(4 << 20):
         hasher.update(block)
     return None if hasher.digest() == digest else "corrupt"
 
 
 def _stored(path: Path, key: str) -> StoredFile:
-    offset = _HEAD_SIZE + len(key.encode("utf-8"))
-    return StoredFile(path, offset, path.stat().st_size - offset)
+    return StoredFile(path, _offset(key), path.stat().st_size - _offset(key))
 
 
-def _publish(path: Path, key: str, digest: bytes, size: int, payload: BinaryIO) -> None:
+def _publish(path: Path, key: str, payload: BinaryIO) -> None:
     """Write an entry beside ``path``, then rename it there: readers see the old entry or the
     complete new one, never a partial file."""
     key_bytes = key.encode("utf-8")
@@ -235,8 +224,14 @@ def _publish(path: Path, key: str, digest: bytes, size: int, payload: BinaryIO) 
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as tmp:
-            tmp.write(_MAGIC + _HEADER.pack(digest, size, len(key_bytes)) + key_bytes)
-            shutil.copyfileobj(payload, tmp, 4 << 20)
+            tmp.seek(_offset(key))  # the header follows once the payload's digest is known
+            hasher = hashlib.sha256()
+            while block := payload.read(4 << 20):
+                hasher.update(block)
+                tmp.write(block)
+            length = tmp.tell() - _offset(key)
+            tmp.seek(0)
+            tmp.write(_MAGIC + _HEADER.pack(hasher.digest(), length, len(key_bytes)) + key_bytes)
         os.chmod(tmp_name, 0o644)  # mkstemp makes it private; the cache holds public samples
         os.replace(tmp_name, path)
     except BaseException:

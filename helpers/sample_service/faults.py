@@ -4,8 +4,8 @@
 ``rate`` of requests answered 5xx with a JSON body; ``latency`` seconds before every answer;
 ``bandwidth`` Mbit/s of one link all bodies share (0: unlimited); ``drop``: the fraction of
 answers cut off mid-body (headers promise the whole length); ``seed``; ``match``: a regular
-expression on the path (default: every path but ``/``, which the launcher probes). A handler
-that streams its own body (the SAFE download) paces and cuts it itself (`stream_plan`).
+expression on the path (default: every path but ``/``, which the launcher probes). Bodies are
+paced and cut as `http_ranges.send` streams them, block by block.
 
 Whether a request fails depends on the seed, the request (method, path and query, ``Range``)
 and how often that same request was seen before, never on the arrival order of concurrent
@@ -28,17 +28,19 @@ from typing import Literal
 from aiohttp import web
 
 from .errors import EOPFBookError
+from .http_ranges import DELIVERY, BytesBlob, Delivery, send
 from .settings import FAULTS_VAR
 
 ENV_VAR = FAULTS_VAR
 FAILURE_STATUSES = (500, 502, 503, 504)
 DEFAULT_MATCH = r"^/."  # every path but the root: see the module docstring
-_RANGES = (  # (setting, largest value, what is allowed)
-    ("rate", 1.0, "a fraction from 0 to 1"),
-    ("drop", 1.0, "a fraction from 0 to 1"),
-    ("latency", 60.0, "0 to 60 seconds"),
-    ("bandwidth", 100_000.0, "0 to 100000 Mbit/s (0: unlimited)"),
-)
+_LIMITS = {  # setting: (largest value, what is allowed)
+    "rate": (1.0, "a fraction from 0 to 1"),
+    "drop": (1.0, "a fraction from 0 to 1"),
+    "latency": (60.0, "0 to 60 seconds"),
+    "bandwidth": (100_000.0, "0 to 100000 Mbit/s (0: unlimited)"),
+}
+_ALWAYS_DESCRIBED = ("rate", "latency", "drop", "seed")
 _MAX_REMEMBERED = 200_000  # requests whose attempt count is kept (oldest forgotten first)
 
 Outcome = Literal["pass", "fail", "drop"]
@@ -69,17 +71,16 @@ class FaultSpec:
 
     def __post_init__(self) -> None:
         text = self.describe()
-        for name, top, allowed in _RANGES:
+        for name, (top, allowed) in _LIMITS.items():
             value = getattr(self, name)
             if not 0.0 <= value <= top:
                 raise FaultSpecError(text, f"{name} must be {allowed}, got {value}")
         if self.rate + self.drop > 1.0:
             raise FaultSpecError(text, "rate + drop cannot exceed 1")
         try:
-            pattern = re.compile(self.match)
+            object.__setattr__(self, "_pattern", re.compile(self.match))
         except re.error as error:
             raise FaultSpecError(text, f"match is not a regular expression ({error})") from None
-        object.__setattr__(self, "_pattern", pattern)
 
     @property
     def active(self) -> bool:
@@ -87,14 +88,13 @@ class FaultSpec:
         return bool(self.rate or self.latency or self.drop or self.bandwidth)
 
     def describe(self) -> str:
-        """The spec in the ``EOPF_SAMPLE_FAULTS`` syntax (``match`` only when not the default)."""
-        parts = [f"rate={self.rate:g}", f"latency={self.latency:g}", f"drop={self.drop:g}"]
-        parts.append(f"seed={self.seed}")
-        if self.bandwidth:
-            parts.append(f"bandwidth={self.bandwidth:g}")
-        if self.match != DEFAULT_MATCH:
-            parts.append(f"match={self.match}")
-        return ",".join(parts)
+        """The spec in the ``EOPF_SAMPLE_FAULTS`` syntax (others than the first four: if set)."""
+        shown = [
+            (f.name, getattr(self, f.name))
+            for f in fields(self)
+            if f.init and (f.name in _ALWAYS_DESCRIBED or getattr(self, f.name) != f.default)
+        ]
+        return ",".join(f"{n}={v:g}" if isinstance(v, float) else f"{n}={v}" for n, v in shown)
 
     def middleware(self) -> Middleware:
         """The aiohttp middleware for `app.build_app(faults=...)`, with its own attempt counts."""
@@ -106,18 +106,15 @@ def parse(text: str) -> FaultSpec:
     names = [f.name for f in fields(FaultSpec) if f.init]
     convert = {"match": str.strip, "seed": int}
     values: dict[str, float | int | str] = {}
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        name, sep, value = part.partition("=")
-        name = name.strip()
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = (s.strip() for s in part.partition("="))
         if not sep or name not in names:
             known = ", ".join(names)
             raise FaultSpecError(text, f"'{part}' is not one of name=value with name in {known}")
         try:
             values[name] = convert.get(name, float)(value)
         except ValueError:
-            raise FaultSpecError(text, f"{name} must be a number, got '{value.strip()}'") from None
+            raise FaultSpecError(text, f"{name} must be a number, got '{value}'") from None
     return FaultSpec(**values)  # type: ignore[arg-type]
 
 
@@ -125,49 +122,6 @@ def from_env() -> FaultSpec | None:
     """The spec in ``EOPF_SAMPLE_FAULTS``, or None when it is unset, empty or changes nothing."""
     spec = parse(os.environ.get(ENV_VAR, ""))
     return spec if spec.active else None
-
-
-@dataclass
-class StreamPlan:
-    """The faults a handler that streams its own body applies itself (`stream_plan`).
-
-    The middleware sees a streamed answer only once it is sent, so the handler sends
-    `bytes_to_send` bytes, calling `pace` before each block; a used plan tells the middleware
-    to leave the answer alone.
-    """
-
-    injector: FaultInjector | None = None
-    """Whose shared link paces the blocks (None: unlimited bandwidth)."""
-    cut: float | None = None
-    """Where to break the connection, as a fraction of the body (None: send it whole)."""
-    used: bool = False
-
-    def bytes_to_send(self, length: int) -> int:
-        """How many of a body's ``length`` bytes to send before breaking the connection."""
-        self.used = True
-        if self.cut is None or length < 2:
-            return length
-        return 1 + int(self.cut * (length - 1))  # at least one byte, never all of them
-
-    async def pace(self, nbytes: int) -> None:
-        """Wait until ``nbytes`` more could have crossed the shared link."""
-        if self.injector is not None:
-            await asyncio.sleep(self.injector.transfer_delay(nbytes))
-
-
-STREAM_PLAN = web.RequestKey("stream_plan", StreamPlan)
-"""Request key under which the middleware leaves a streaming handler its `StreamPlan`."""
-
-
-def stream_plan(request: web.Request) -> StreamPlan:
-    """The plan the fault middleware left for this request; without faults, one of no faults."""
-    return request.get(STREAM_PLAN) or StreamPlan()
-
-
-def break_connection(request: web.Request) -> None:
-    """Close the connection under a streamed answer, as when a network link fails mid-body."""
-    if request.transport is not None:
-        request.transport.close()
 
 
 class FaultInjector:
@@ -199,22 +153,20 @@ class FaultInjector:
             self._seen[key] = attempt + 1
             if len(self._seen) > _MAX_REMEMBERED:
                 self._seen.popitem(last=False)
-        # random.Random seeded with a str hashes it (SHA-512): stable across runs and platforms.
-        draw = random.Random(f"{self.spec.seed}|{method}|{path_qs}|{byte_range}|{attempt}")
-        chance, detail = draw.random(), draw.random()
-        if chance < self.spec.rate:
-            outcome: Outcome = "fail"
-        elif chance < self.spec.rate + self.spec.drop:
-            outcome = "drop"
-        else:
-            outcome = "pass"
-        with self._lock:
+            # random.Random seeded with a str hashes it (SHA-512): stable across runs and platforms.
+            draw = random.Random(f"{self.spec.seed}|{method}|{path_qs}|{byte_range}|{attempt}")
+            chance, detail = draw.random(), draw.random()
+            outcome: Outcome = "pass"
+            if chance < self.spec.rate:
+                outcome = "fail"
+            elif chance < self.spec.rate + self.spec.drop:
+                outcome = "drop"
             self.counts[outcome] += 1
         return outcome, detail
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """The aiohttp middleware: delay, then answer 5xx, cut the body off, or pass."""
+        """The aiohttp middleware: delay, then answer 5xx, or pace and maybe cut the body."""
         spec = self.spec
         if not spec.active or not spec._pattern.search(request.path):
             return await handler(request)
@@ -227,45 +179,15 @@ class FaultInjector:
             status = FAILURE_STATUSES[int(detail * len(FAILURE_STATUSES))]
             body = {"code": "InjectedFault", "description": "Fault injected by the sample service."}
             return web.json_response(body, status=status)
-        plan = StreamPlan(
-            injector=self if spec.bandwidth else None,
-            cut=detail if outcome == "drop" else None,
+        request[DELIVERY] = delivery = Delivery(
+            self.transfer_delay if spec.bandwidth else None, detail if outcome == "drop" else None
         )
-        request[STREAM_PLAN] = plan
         response = await handler(request)
-        if plan.used:  # a streamed body, paced and cut by its handler
-            return response
-        if spec.bandwidth and request.method != "HEAD":
-            await asyncio.sleep(self.transfer_delay(_body_length(response)))
-        if outcome == "drop":
-            return await _cut_off(request, response, detail)
-        return response
-
-
-def _body_length(response: web.StreamResponse) -> int:
-    """Bytes of the answer's body: the built body, else the announced length, else 0."""
-    body = _built_body(response)
-    return len(body) if body is not None else response.content_length or 0
-
-
-def _built_body(response: web.StreamResponse) -> bytes | None:
-    body = response.body if isinstance(response, web.Response) else None
-    return body if isinstance(body, bytes) else None
-
-
-async def _cut_off(
-    request: web.Request, response: web.StreamResponse, detail: float
-) -> web.StreamResponse:
-    """Send the headers, part of the body, then close: a ``Content-Length`` never reached."""
-    body = _built_body(response)
-    if body is None or len(body) < 2:
-        return response
-    cut = web.StreamResponse(status=response.status, reason=response.reason)
-    for name, value in response.headers.items():
-        if name.lower() not in ("content-length", "transfer-encoding"):
-            cut.headers.add(name, value)
-    cut.content_length = len(body)
-    await cut.prepare(request)
-    await cut.write(body[: StreamPlan(cut=detail).bytes_to_send(len(body))])
-    break_connection(request)
-    return cut
+        body = response.body if isinstance(response, web.Response) else None
+        if response.prepared or not isinstance(body, bytes) or delivery == Delivery():
+            return response  # streamed by its handler (`http_ranges.send`), or left alone
+        # A body built whole (a STAC document, a file of `helpers.local_server`) goes the same way.
+        streamed = web.StreamResponse(
+            status=response.status, reason=response.reason, headers=response.headers
+        )
+        return await send(request, streamed, BytesBlob(body), 0, len(body))

@@ -1,33 +1,24 @@
-"""HTTP byte ranges (RFC 9110 section 14) over any stored object: one range, several, or none.
+"""HTTP byte ranges (RFC 9110 section 14) over any stored object, as an object store answers.
 
 A sharded Zarr v3 store is read almost only by ranges, and a broken SAFE download resumes by
-one, so the service answers as an object store does: ``206`` with ``Content-Range`` (several
-ranges: ``multipart/byteranges``), ``416`` with ``Content-Range: bytes */size``, ``If-Range``
-against the ``ETag``. aiohttp parses a single range only, hence this module. Only the bytes asked
-for are read, and long answers are streamed block by block, never held whole in memory.
+one: ``206`` with ``Content-Range``, ``416`` with ``Content-Range: bytes */size``, ``If-Range``
+against the ``ETag``. aiohttp parses the header (`web.Request.http_range`, one range); a header
+it cannot read, several ranges among them, gets the whole object, as RFC 9110 allows and S3
+does. Every body is streamed in blocks: only the bytes asked for are read (off the event loop
+when they come from disk), paced and cut where `faults` planned it (`Delivery`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
-import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from aiohttp import web
 
-from . import faults
-
-_UNIT = re.compile(r"\s*bytes\s*=\s*(.+)", re.IGNORECASE)
-_SPEC = re.compile(r"\s*(\d*)\s*-\s*(\d*)\s*")
-MAX_RANGES = 64
-"""More ranges than this in one request are answered with the whole object (RFC 9110 lets a
-server ignore a Range it finds abusive)."""
 BLOCK = 1 << 20
-"""Longer answers are streamed in blocks of this size; shorter ones are built whole (for the
-fault middleware to pace or cut)."""
+"""Bodies are sent in blocks of this size, so a long one is never held whole in memory."""
 
 
 class Blob(Protocol):
@@ -41,7 +32,7 @@ class Blob(Protocol):
 
 @dataclass(frozen=True)
 class BytesBlob:
-    """An object held in memory (metadata documents, chunks, multipart headers)."""
+    """An object held in memory (metadata documents, chunks, answers built whole)."""
 
     data: bytes
 
@@ -53,49 +44,23 @@ class BytesBlob:
         return self.data[start:stop]
 
 
-class Unsatisfiable(Exception):
-    """No range of the header lies inside the object (answered 416)."""
+@dataclass(frozen=True)
+class Delivery:
+    """How a body travels, as the fault middleware planned it (the default: whole, at once)."""
+
+    transfer_delay: Callable[[int], float] | None = None
+    """Seconds until so many more bytes have crossed the shared link (None: unlimited)."""
+    cut: float | None = None
+    """Where the connection breaks, as a fraction of the body (None: it never does)."""
+
+    def bytes_to_send(self, length: int) -> int:
+        """How many of a body's ``length`` bytes to send before breaking the connection."""
+        if self.cut is None or length < 2:
+            return length
+        return 1 + int(self.cut * (length - 1))  # at least one byte, never all of them
 
 
-def parse_ranges(header: str | None, size: int) -> list[tuple[int, int]] | None:
-    """The ``(start, stop)`` byte ranges a ``Range`` header asks of an object of ``size`` bytes.
-
-    None means "send the whole object": no header, another unit, a malformed header (RFC 9110
-    says to ignore it) or too many ranges. Ranges past the end are clipped; ranges that start
-    past the end are dropped, and `Unsatisfiable` is raised when none is left.
-    """
-    if not header:
-        return None
-    match = _UNIT.fullmatch(header)
-    if match is None:
-        return None
-    specs = match.group(1).split(",")
-    if len(specs) > MAX_RANGES:
-        return None
-    wanted: list[tuple[int, int]] = []
-    for spec in specs:
-        parts = _SPEC.fullmatch(spec)
-        if parts is None or parts.group(1) == parts.group(2) == "":
-            return None
-        first, last = parts.group(1), parts.group(2)
-        if first == "":  # suffix range: the last N bytes
-            length = int(last)
-            if length == 0:
-                continue
-            wanted.append((max(0, size - length), size))
-            continue
-        start = int(first)
-        stop = size if last == "" else int(last) + 1
-        if last != "" and stop <= start:
-            return None  # last < first: the whole header is invalid
-        if start < size:
-            wanted.append((start, min(stop, size)))
-    if not wanted:
-        raise Unsatisfiable
-    return wanted
-
-
-Piece = tuple[Blob, int, int]
+DELIVERY = web.RequestKey("delivery", Delivery)
 
 
 async def respond(
@@ -105,97 +70,58 @@ async def respond(
     *,
     headers: Mapping[str, str] | None = None,
     etag: str | None = None,
-    several: bool = True,
-    stream_over: int = BLOCK,
+    several: bool = False,
+    stream_over: int = 0,
 ) -> web.StreamResponse:
-    """Answer a GET or HEAD for ``blob``: 200, 206 (one or several ranges) or 416.
+    """Answer a GET or HEAD for ``blob``: 200, 206 or 416.
 
     ``headers`` are added to a 200 or 206. With an ``etag`` (the object's quoted entity tag),
     an ``If-Range`` naming another one gets the whole object, so a resuming client never splices
-    two objects. ``several=False`` sends the whole object for several ranges (RFC 9110 allows
-    it) rather than a multipart answer. Answers longer than ``stream_over`` bytes are streamed.
+    two objects. ``several`` and ``stream_over`` are ignored (several ranges always get the
+    whole object, and every body is streamed); they stay until `safe` stops passing them.
     """
     size = blob.size
-    headers = {**(headers or {}), "Accept-Ranges": "bytes"}
-    range_header = request.headers.get("Range")
+    headers = {**(headers or {}), "Accept-Ranges": "bytes", "Content-Type": content_type}
     if etag is not None:
         headers["ETag"] = etag
-        if_range = request.headers.get("If-Range")
-        if if_range is not None and if_range.strip() != etag:
-            range_header = None
+    ranged = "Range" in request.headers and request.headers.get("If-Range", etag) == etag
     try:
-        wanted = parse_ranges(range_header, size)
-    except Unsatisfiable:
-        return not_satisfiable(size)
-    if wanted is not None and len(wanted) > 1 and not several:
-        wanted = None
-    if wanted is None or len(wanted) == 1:
-        start, stop = (0, size) if wanted is None else wanted[0]
-        if wanted is not None:
-            headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
-        pieces: list[Piece] = [(blob, start, stop)]
-    else:
-        boundary = uuid.uuid4().hex
-        pieces = []
-        for start, stop in wanted:
-            head = (
-                f"--{boundary}\r\nContent-Type: {content_type}\r\n"
-                f"Content-Range: bytes {start}-{stop - 1}/{size}\r\n\r\n"
-            )
-            pieces += [_text(head), (blob, start, stop), _text("\r\n")]
-        pieces.append(_text(f"--{boundary}--\r\n"))
-        content_type = f"multipart/byteranges; boundary={boundary}"
-    headers["Content-Type"] = content_type
-    status = 200 if wanted is None else 206
-    length = sum(stop - start for _, start, stop in pieces)
-    if length <= stream_over:
-        if all(isinstance(source, BytesBlob) for source, _, _ in pieces):
-            body = _joined(pieces)  # already in memory: slicing needs no other thread
-        else:  # read off the event loop, so other requests are served while the disk answers
-            body = await asyncio.get_running_loop().run_in_executor(None, _joined, pieces)
-        return web.Response(status=status, body=body, headers=headers)
-    response = web.StreamResponse(status=status, headers=headers)
-    response.content_length = length
+        start, stop, _ = request.http_range.indices(size) if ranged else (0, size, 1)
+    except ValueError:  # not one range: ignored (RFC 9110 section 14.2)
+        ranged, start, stop = False, 0, size
+    if ranged and start >= stop:  # the service's JSON error, with the object's size
+        body = {"code": "RangeNotSatisfiable", "description": f"The object has {size} bytes."}
+        headers = {"Accept-Ranges": "bytes", "Content-Range": f"bytes */{size}"}
+        return web.json_response(body, status=416, headers=headers)
+    if ranged:
+        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
+    response = web.StreamResponse(status=206 if ranged else 200, headers=headers)
+    return await send(request, response, blob, start, stop)
+
+
+async def send(
+    request: web.Request, response: web.StreamResponse, blob: Blob, start: int, stop: int
+) -> web.StreamResponse:
+    """Send bytes ``start`` to ``stop - 1`` of ``blob`` as the body of ``response``."""
+    response.content_length = stop - start
     await response.prepare(request)
-    if request.method != "HEAD":
-        await _stream(request, response, pieces, length)
-    return response
-
-
-def _joined(pieces: list[Piece]) -> bytes:
-    return b"".join(source.read_range(start, stop) for source, start, stop in pieces)
-
-
-def _text(text: str) -> Piece:
-    data = BytesBlob(text.encode())
-    return data, 0, data.size
-
-
-async def _stream(
-    request: web.Request, response: web.StreamResponse, pieces: list[Piece], length: int
-) -> None:
-    """Send ``pieces`` in blocks read off the event loop, paced and cut as `faults` asks."""
-    plan = faults.stream_plan(request)
-    sending = plan.bytes_to_send(length)
-    remaining, loop = sending, asyncio.get_running_loop()
-    for source, start, stop in pieces:
-        stop = min(stop, start + remaining)
-        for at in range(start, stop, BLOCK):
-            end = min(stop, at + BLOCK)
-            block = await loop.run_in_executor(None, source.read_range, at, end)
-            if len(block) < end - at:
-                raise ConnectionResetError(f"{source} ended at byte {at + len(block)}")
-            await plan.pace(len(block))
-            await response.write(block)
-        remaining -= stop - start
-    if sending < length:
-        faults.break_connection(request)  # an injected fault: the link fails mid-body
+    if request.method == "HEAD":
+        return response
+    delivery, loop = request.get(DELIVERY) or Delivery(), asyncio.get_running_loop()
+    end = start + delivery.bytes_to_send(stop - start)
+    for at in range(start, end, BLOCK):
+        upto = min(end, at + BLOCK)
+        if isinstance(blob, BytesBlob):  # in memory: slicing needs no other thread
+            block = blob.read_range(at, upto)
+        else:  # from disk: other requests are served while it answers
+            block = await loop.run_in_executor(None, blob.read_range, at, upto)
+        if len(block) < upto - at:
+            raise ConnectionResetError(f"{blob} ended at byte {at + len(block)}")
+        if delivery.transfer_delay is not None:
+            await asyncio.sleep(delivery.transfer_delay(len(block)))
+        await response.write(block)
+    if end < stop and request.transport is not None:
+        request.transport.close()  # an injected fault: the link fails mid-body
     else:
         await response.write_eof()
-
-
-def not_satisfiable(size: int) -> web.Response:
-    """The 416 answer: the service's JSON error, with the object's size in ``Content-Range``."""
-    headers = {"Accept-Ranges": "bytes", "Content-Range": f"bytes */{size}"}
-    body = {"code": "RangeNotSatisfiable", "description": f"The object has {size} bytes."}
-    return web.json_response(body, status=416, headers=headers)
+    return response
