@@ -73,18 +73,6 @@ def one_per_key(make: Callable[[str], T]) -> Callable[[str], T]:
     return get
 
 
-class KeyedLocks:
-    """One lock per key, so two threads that need the same missing entry make it once."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def __call__(self, key: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(key, threading.Lock())
-
-
 @dataclass(frozen=True)
 class StoredFile:
     """A verified large entry: its file, and where its payload starts and how long it is."""
@@ -109,7 +97,7 @@ class VerifiedCache:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self._lock = KeyedLocks()
+        self._lock = one_per_key(lambda key: threading.Lock())  # one maker per entry
         self._verified: dict[Path, tuple[int, int]] = {}  # slot -> (size, mtime_ns) checked
 
     def _path(self, key: str) -> Path:

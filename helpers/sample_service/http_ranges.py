@@ -70,15 +70,12 @@ async def respond(
     *,
     headers: Mapping[str, str] | None = None,
     etag: str | None = None,
-    several: bool = False,
-    stream_over: int = 0,
 ) -> web.StreamResponse:
     """Answer a GET or HEAD for ``blob``: 200, 206 or 416.
 
     ``headers`` are added to a 200 or 206. With an ``etag`` (the object's quoted entity tag),
     an ``If-Range`` naming another one gets the whole object, so a resuming client never splices
-    two objects. ``several`` and ``stream_over`` are ignored (several ranges always get the
-    whole object, and every body is streamed); they stay until `safe` stops passing them.
+    two objects.
     """
     size = blob.size
     headers = {**(headers or {}), "Accept-Ranges": "bytes", "Content-Type": content_type}

@@ -166,8 +166,6 @@ class _Service:
             "application/zip",
             headers={"Content-Disposition": f'attachment; filename="{archive.filename}"'},
             etag='"' + hashlib.sha256(archive.key.encode("utf-8")).hexdigest()[:32] + '"',
-            several=False,
-            stream_over=0,  # every body streamed: faults pace and cut it block by block
         )
 
 
