@@ -237,7 +237,7 @@ class S2Scene(RecordLand):
         lon, lat = self.to_lonlat.transform(node_x, node_y)
         land_nodes = self.land.fraction(lon, lat)
         water, snow = F32(1.0), F32(0.0)
-        wet, land_part = surface, None
+        wet = surface
         if float(land_nodes.max()) >= 0.02:  # not open sea: the land fields
             ground = sample(pattern("ground", factor), grows, gcols)
             bays = fbm(node_x, node_y, 4_000, 480, self.ground_seed + 3)
