@@ -10,6 +10,7 @@ scene of the tutorial's missions (`s2_l2a`, its seasonal variant `s2_season`, `s
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from typing import Protocol
@@ -45,20 +46,15 @@ _scenes: dict[str, Scene] = {}
 _scenes_lock = threading.Lock()
 
 
-def _scene_type(record: ProductRecord) -> Callable[[ProductRecord], Scene]:
-    """The product type's scene, or the season scene for a tile with land-cover classes."""
-    if record.scene.get("land_cover") == s2_season.LAND_COVER:
-        return s2_season.SeasonScene
-    return _SCENE_TYPES[record.product_type]
-
-
 def scene_for(record: ProductRecord) -> Scene:
-    """The (memoised) scene of ``record``."""
+    """The (memoised) scene of ``record``: its product type's, or the season's for a tile
+    with land-cover classes."""
     with _scenes_lock:
-        scene = _scenes.get(record.id)
-        if scene is None:
-            scene = _scenes[record.id] = _scene_type(record)(record)
-        return scene
+        if record.id not in _scenes:
+            seasonal = record.scene.get("land_cover") == s2_season.LAND_COVER
+            make = s2_season.SeasonScene if seasonal else _SCENE_TYPES[record.product_type]
+            _scenes[record.id] = make(record)
+        return _scenes[record.id]
 
 
 def chunk_region(spec: ArraySpec, index: tuple[int, ...]) -> Region:
@@ -84,25 +80,22 @@ def chunk_values(record: ProductRecord, spec: ArraySpec, index: tuple[int, ...])
     return values.astype(spec.dtype, copy=False)
 
 
-_TCI_CHUNK = {10: 1830, 20: 915, 60: 305}
-
-
 def quicklook_tci(record: ProductRecord, resolution: int) -> np.ndarray:
     """The whole true-colour quicklook (3, n, n) uint8 at 10, 20 or 60 m.
 
     The same bytes as ``quality/l2a_quicklook/r{resolution}m/tci`` in the store (built chunk
-    by chunk, as the store does).
+    by chunk, as the store does: a 10 m tile at once would need gigabytes of fields).
     """
     if record.product_type != s2_l2a.PRODUCT_TYPE:
         raise ValueError(f"{record.id} is not a Sentinel-2 L2A product")
-    if resolution not in _TCI_CHUNK:
+    if resolution not in (10, 20, 60):
         raise ValueError(f"resolution must be 10, 20 or 60 m, not {resolution!r}")
     scene = scene_for(record)
     assert isinstance(scene, s2_l2a.S2Scene)
-    size, step = S2_TILE_SIZE_M // resolution, _TCI_CHUNK[resolution]
+    size = S2_TILE_SIZE_M // resolution
+    step = size // 6  # the store's chunks: 6 x 6 per tile
     out = np.empty((3, size, size), dtype=np.uint8)
-    for r0 in range(0, size, step):
-        for c0 in range(0, size, step):
-            rows, cols = slice(r0, min(r0 + step, size)), slice(c0, min(c0 + step, size))
-            out[:, rows, cols] = scene.tci(resolution, rows, cols)
+    for r0, c0 in itertools.product(range(0, size, step), repeat=2):
+        rows, cols = slice(r0, min(r0 + step, size)), slice(c0, min(c0 + step, size))
+        out[:, rows, cols] = scene.tci(resolution, rows, cols)
     return out

@@ -26,17 +26,12 @@ from .s2_l2a import S2_BANDS
 from .texture import F32, Region, corner_lonlat, fbm, seed_of, upsample
 
 _NODE_STEP = 32  # noise nodes every 32 pixels, bilinear between them
-_TIME_UNITS = {
-    "nanoseconds": 1e-9,
-    "microseconds": 1e-6,
-    "milliseconds": 1e-3,
-    "seconds": 1.0,
-    "minutes": 60.0,
-    "hours": 3600.0,
-    "days": 86400.0,
-}
+_SECONDS_PER = {"nanoseconds": 1e-9, "microseconds": 1e-6, "milliseconds": 1e-3, "seconds": 1.0}
+_SECONDS_PER |= {"minutes": 60.0, "hours": 3600.0, "days": 86400.0}
 _SINCE = re.compile(r"^\s*(\w+)\s+since\s+(.+?)\s*$")
 _STRING_COORDINATES = {"angle": ("zenith", "azimuth"), "band": S2_BANDS}
+_LATITUDE = re.compile(r"^lat(itude.*)?$")
+_LONGITUDE = re.compile(r"^lon(gitude.*)?$")
 
 
 def decoded_range(attrs: dict[str, Any], name: str) -> tuple[float, float] | None:
@@ -60,26 +55,22 @@ def decoded_range(attrs: dict[str, Any], name: str) -> tuple[float, float] | Non
 def _time_unit(attrs: dict[str, Any]) -> tuple[float, dt.datetime] | None:
     """(seconds per unit, epoch) of a CF ``<unit> since <epoch>`` attribute, or None."""
     match = _SINCE.match(str(attrs.get("units", "")))
-    if match is None or match.group(1).lower() not in _TIME_UNITS:
+    unit = match and _SECONDS_PER.get(match.group(1).lower())
+    if not unit:
         return None
     try:
         epoch = dt.datetime.fromisoformat(match.group(2).replace(" ", "T").removesuffix("Z"))
     except ValueError:
         return None
-    epoch = epoch if epoch.tzinfo else epoch.replace(tzinfo=dt.UTC)
-    return _TIME_UNITS[match.group(1).lower()], epoch
+    return unit, epoch if epoch.tzinfo else epoch.replace(tzinfo=dt.UTC)
 
 
 def _fractions(region: Region, shape: tuple[int, ...], axis: int) -> np.ndarray:
-    """Positions 0..1 along ``axis`` of the region's indices (0.5 for a length-1 axis)."""
+    """Positions 0..1 along ``axis`` of the region's indices (0.5 for a length-1 axis), shaped
+    to broadcast along that axis."""
     index = np.arange(region[axis].start, region[axis].stop, dtype=np.float64)
-    return index / (shape[axis] - 1) if shape[axis] > 1 else np.full(index.shape, 0.5)
-
-
-def _broadcast(along: np.ndarray, axis: int, ndim: int) -> np.ndarray:
-    shape = [1] * ndim
-    shape[axis] = along.size
-    return along.reshape(shape)
+    along = index / (shape[axis] - 1) if shape[axis] > 1 else np.full(index.shape, 0.5)
+    return along.reshape([-1 if i == axis else 1 for i in range(len(shape))])
 
 
 def _with_eopf_attrs(spec: ArraySpec) -> ArraySpec:
@@ -171,10 +162,8 @@ class GenericScene:
 
     def _times(self, spec: ArraySpec, region: Region, unit: float, epoch: dt.datetime) -> Any:
         span = (self.end - self.start).total_seconds()
-        along = _fractions(region, spec.shape, 0)
-        seconds = (self.start - epoch).total_seconds() + span * along
-        values = _broadcast(seconds / unit, 0, len(spec.shape))
-        values = np.broadcast_to(values, tuple(s.stop - s.start for s in region))
+        seconds = (self.start - epoch).total_seconds() + span * _fractions(region, spec.shape, 0)
+        values = np.broadcast_to(seconds / unit, tuple(s.stop - s.start for s in region))
         return np.rint(values) if spec.dtype.kind in "iu" else values
 
     def _tile_axis(self, name: str, count: int) -> np.ndarray:
@@ -191,21 +180,14 @@ class GenericScene:
     def _geolocation(self, spec: ArraySpec, region: Region, name: str) -> np.ndarray | None:
         """Latitude or longitude between the swath corners (bilinear), or None if not one."""
         units = str(spec.attrs.get("units", "")).lower()
-        is_lat = (
-            name in ("lat", "latitude") or name.startswith("latitude") or units == "degrees_north"
-        )
-        is_lon = (
-            name in ("lon", "longitude") or name.startswith("longitude") or units == "degrees_east"
-        )
-        if self.corners is None or not (is_lat or is_lon):
+        is_lat = bool(_LATITUDE.match(name)) or units == "degrees_north"
+        if self.corners is None or not (
+            is_lat or _LONGITUDE.match(name) or units == "degrees_east"
+        ):
             return None
         ndim = len(spec.shape)
-        along = _broadcast(_fractions(region, spec.shape, max(ndim - 2, 0)), max(ndim - 2, 0), ndim)
-        across = (
-            _broadcast(_fractions(region, spec.shape, ndim - 1), ndim - 1, ndim)
-            if ndim >= 2
-            else np.full((1,), 0.5)
-        )
+        along = _fractions(region, spec.shape, max(ndim - 2, 0))
+        across = _fractions(region, spec.shape, ndim - 1) if ndim >= 2 else np.full((1,), 0.5)
         values = corner_lonlat(self.corners, along, across)[1 if is_lat else 0]
         return np.broadcast_to(values, tuple(s.stop - s.start for s in region))
 

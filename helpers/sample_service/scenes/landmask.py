@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,15 +30,10 @@ class LandGrid:
 
     def fraction(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Land fraction (0..1, bilinear between mask cells) at lon/lat points."""
-        rows = (90.0 - np.asarray(lat)) * 120.0 - 0.5 - self.row0
-        cols = (np.asarray(lon) + 180.0) * 120.0 - 0.5 - self.col0
-        return (
-            ndimage.map_coordinates(
-                self.land, [rows.ravel(), cols.ravel()], order=1, mode="nearest"
-            )
-            .reshape(np.shape(lon))
-            .astype(F32)
-        )
+        rows = (90.0 - np.ravel(lat)) * 120.0 - 0.5 - self.row0
+        cols = (np.ravel(lon) + 180.0) * 120.0 - 0.5 - self.col0
+        land = ndimage.map_coordinates(self.land, [rows, cols], order=1, mode="nearest")
+        return land.reshape(np.shape(lon)).astype(F32)
 
 
 _MASK_COLUMNS = 43_200  # the global mask: 21600 rows (90 N to 90 S) x 43200 columns
@@ -58,12 +52,8 @@ def read_land_mask(row0: int, row1: int, col0: int, col1: int) -> np.ndarray:
     assert spec is not None and spec.submodule_search_locations, "global_land_mask is missing"
     path = Path(spec.submodule_search_locations[0]) / "globe_combined_mask_compressed.npz"
     with zipfile.ZipFile(path) as archive, archive.open("mask.npy") as member:
-        version = np.lib.format.read_magic(member)
-        read_header = (
-            np.lib.format.read_array_header_1_0
-            if version == (1, 0)
-            else np.lib.format.read_array_header_2_0
-        )
+        major, _ = np.lib.format.read_magic(member)
+        read_header = getattr(np.lib.format, f"read_array_header_{major}_0")
         shape, fortran, dtype = read_header(member)
         assert shape == (21_600, _MASK_COLUMNS) and not fortran and dtype == np.bool_
         member.seek(member.tell() + row0 * _MASK_COLUMNS)  # decompresses and skips
@@ -86,13 +76,10 @@ def land_grid(west: float, south: float, east: float, north: float) -> LandGrid:
     col1 = min(int((east + 180.0 + 0.3) * 120), 43199)
 
     def make() -> bytes:
-        crop = read_land_mask(row0, row1, col0, col1)
-        buffer = io.BytesIO()
-        np.save(buffer, np.packbits(crop, axis=1))
-        return buffer.getvalue()
+        return np.packbits(read_land_mask(row0, row1, col0, col1), axis=1).tobytes()
 
-    blob = aux_cache().get_or_create(f"landmask/v1/{row0}_{row1}_{col0}_{col1}", make)
-    packed = np.load(io.BytesIO(blob))
+    blob = aux_cache().get_or_create(f"landmask/v2/{row0}_{row1}_{col0}_{col1}", make)
+    packed = np.frombuffer(blob, dtype=np.uint8).reshape(row1 - row0 + 1, -1)
     land = np.unpackbits(packed, axis=1, count=col1 - col0 + 1).astype(F32)
     # Softened by about one cell: interpolated, a hard 0/1 mask would draw
     # coastlines as staircases of its 1 km cells.

@@ -38,10 +38,31 @@ class OcnScene(RecordLand):
     def lonlat(self, fa: np.ndarray, fr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Lon/lat at fractional azimuth (0 first line) and range (0 first pixel) positions.
 
-        Bilinear between the four swath corners: over an OCN swath (about
-        250 x 170 km) the difference to a geodesic grid is far below a cell.
+        Bilinear between the four swath corners: over an OCN swath (about 250 x 170 km) the
+        difference to a geodesic grid is far below a cell.
         """
         return corner_lonlat(self.corners, fa, fr)
+
+    def _wind(self, lon: np.ndarray, lat: np.ndarray, fr: Any) -> tuple[np.ndarray, ...]:
+        """Wind direction (deg, from) and speed (m/s): smooth, like the tutorial's product.
+
+        The tutorial's swath shows directions of 33-91 degrees (mean 65); two broad fractal
+        fields, recentred on the owi grid (mean 0, spread 1) and scaled to those values, with
+        moderate speeds (mostly 4-11 m/s), match it.
+        """
+        turn, gust = (
+            (fbm(lon, lat, 2.5, 0.08, self.seed + i) - mean) / std
+            for i, (mean, std) in enumerate(self._wind_norm)
+        )
+        direction = np.mod(65.0 + 10.0 * turn + 6.0 * (fr - 0.5), 360.0)
+        return direction, np.clip(7.5 + 1.8 * gust, 0.5, 30.0)
+
+    @functools.cached_property
+    def _wind_norm(self) -> list[tuple[float, float]]:
+        """Mean and spread of the two raw wind fields over the owi grid."""
+        _, _, lon, lat = self._owi_grid
+        fields = (fbm(lon, lat, 2.5, 0.08, self.seed + i) for i in (0, 1))
+        return [(float(f.mean()), float(f.std())) for f in fields]
 
     @functools.cached_property
     def _owi_grid(self) -> tuple[np.ndarray, ...]:
@@ -49,28 +70,6 @@ class OcnScene(RecordLand):
         fa = (np.arange(self.n_az) / (self.n_az - 1))[:, None]
         fr = (np.arange(self.n_rg) / (self.n_rg - 1))[None, :]
         return (fa, fr, *self.lonlat(fa, fr))
-
-    @functools.cached_property
-    def _wind_norm(self) -> tuple[float, float, float, float]:
-        """Mean and spread of the raw wind fields over the owi grid (to recentre them)."""
-        _, _, lon, lat = self._owi_grid
-        turn = fbm(lon, lat, 2.5, 0.08, self.seed)
-        gust = fbm(lon, lat, 2.5, 0.08, self.seed + 1)
-        return float(turn.mean()), float(turn.std()), float(gust.mean()), float(gust.std())
-
-    def _wind(self, lon: np.ndarray, lat: np.ndarray, fr: Any) -> tuple[np.ndarray, ...]:
-        """Wind direction (deg, from) and speed (m/s): smooth, like the tutorial's product.
-
-        The tutorial's swath shows directions of 33-91 degrees (mean 65);
-        a broad fractal field recentred on those values, with moderate
-        speeds (mostly 4-11 m/s), matches it.
-        """
-        t_mean, t_std, g_mean, g_std = self._wind_norm
-        turn = (fbm(lon, lat, 2.5, 0.08, self.seed) - t_mean) / t_std
-        gust = (fbm(lon, lat, 2.5, 0.08, self.seed + 1) - g_mean) / g_std
-        direction = np.mod(65.0 + 10.0 * turn + 6.0 * (fr - 0.5), 360.0)
-        speed = np.clip(7.5 + 1.8 * gust, 0.5, 30.0)
-        return direction, speed
 
     @functools.cached_property
     def owi(self) -> dict[str, np.ndarray]:

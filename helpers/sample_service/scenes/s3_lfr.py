@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,7 +18,18 @@ from ..catalog import ProductRecord
 from ..products import ArraySpec
 from ..solar import solar_angles
 from .landmask import RecordLand
-from .texture import CLOUDY, F32, Region, fbm, fine, ramp, scene_values, seed_of, upsample
+from .texture import (
+    CLOUDY,
+    F32,
+    Region,
+    fbm,
+    pattern,
+    ramp,
+    sample,
+    scene_values,
+    seed_of,
+    upsample,
+)
 
 PRODUCT_TYPE = "S03OLCLFR"
 
@@ -45,16 +55,6 @@ _OLCI_BANDS = np.array(scene_values()["olci_band_centres"])
 _OLCI_FWHM = np.array(scene_values()["olci_band_widths"])
 _OLCI_SOLAR = np.array(scene_values()["olci_solar_flux"])
 _PRESSURE_LEVELS = np.array(scene_values()["pressure_levels"])
-
-
-@dataclass
-class _LfrFields:
-    land: np.ndarray
-    alpha: np.ndarray
-    veg: np.ndarray
-    ground: np.ndarray
-    relief: np.ndarray
-    vapour: np.ndarray
 
 
 class LfrScene(RecordLand):
@@ -85,10 +85,12 @@ class LfrScene(RecordLand):
         r = np.linspace(0, self.rows - 1, 64).astype(int)
         c = np.linspace(0, self.cols - 1, 64).astype(int)
         lon, lat = self.lonlat(r, c)
-        sky = fine(r, c, 1, seed_of("lfr-sky", self.record.id) % 9973 + 1000, -1.0)
-        field = self.cloud_field(lon, lat) + F32(0.4) * sky
+        field = self.cloud_field(lon, lat) + F32(0.4) * self.sky(r, c)
         share = self.record.cloud_cover / 100
         return float(np.quantile(field, 1 - share)) - CLOUDY * 0.35
+
+    def sky(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return sample(pattern("sky"), rows, cols, self.sky_seed % 9973 + 1000)
 
     def cloud_field(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Large-scale cloud field at lon/lat, lowered inside the record's ``clear_box``.
@@ -123,43 +125,38 @@ class LfrScene(RecordLand):
         lon = np.degrees(np.arctan2(points[..., 1], points[..., 0]))
         return lon, lat
 
-    def row_time(self, rows: np.ndarray) -> list[dt.datetime]:
-        span = (self.end - self.start).total_seconds()
-        return [self.start + dt.timedelta(seconds=span * float(r) / (self.rows - 1)) for r in rows]
-
-    def fields(self, rows: slice, cols: slice) -> _LfrFields:
+    def fields(self, rows: slice, cols: slice) -> dict[str, np.ndarray]:
         return self._fields(rows.start, rows.stop, cols.start, cols.stop)
 
-    def _compute(self, r0: int, r1: int, c0: int, c1: int) -> _LfrFields:
+    def _compute(self, r0: int, r1: int, c0: int, c1: int) -> dict[str, np.ndarray]:
+        """Land, cloud opacity, vegetation, texture, relief and water vapour of a block."""
         r, c = np.arange(r0, r1), np.arange(c0, c1)
         step = 8  # nodes every 8 pixels (2.4 km): the image grid itself is the world grid here
         kr = np.arange(r[0] // step, r[-1] // step + 2)
         kc = np.arange(c[0] // step, c[-1] // step + 2)
         lon, lat = self.lonlat(kr * step, kc * step)
         fy, fx = (r - kr[0] * step) / step, (c - kc[0] * step) / step
-        ground = fine(r, c, 1)
-        sky = fine(r, c, 1, seed_of("lfr-sky", self.record.id) % 9973 + 1000, -1.0)
-        land = (upsample(self.land.fraction(lon, lat), fy, fx) + F32(0.06) * ground) > 0.5
-        cloud = upsample(self.cloud_field(lon, lat), fy, fx) + F32(0.4) * sky
-        alpha = np.broadcast_to(ramp(cloud, self.cloud_start, 0.35), land.shape)
-        veg = np.clip(
-            F32(0.5)
-            + F32(0.3) * upsample(fbm(lon, lat, 3.0, 0.05, self.ground_seed), fy, fx)
-            + F32(0.1) * ground,
-            0,
-            1,
+        shape = (r.size, c.size)
+
+        def smooth(nodes: np.ndarray) -> np.ndarray:
+            return np.broadcast_to(upsample(nodes.astype(F32), fy, fx), shape)
+
+        ground = sample(pattern("ground"), r, c)
+        cloud = smooth(self.cloud_field(lon, lat)) + F32(0.4) * self.sky(r, c)
+        vapour = (
+            F32(42.0)
+            - F32(0.55) * smooth(lat)
+            + F32(3.0) * smooth(fbm(lon, lat, 6.0, 0.2, self.sky_seed + 1))
         )
-        relief = upsample(fbm(lon, lat, 4.0, 0.05, self.ground_seed + 1), fy, fx)
-        vapour = upsample(fbm(lon, lat, 6.0, 0.2, self.sky_seed + 1), fy, fx)
-        vapour = F32(42.0) - F32(0.55) * upsample(lat.astype(F32), fy, fx) + F32(3.0) * vapour
-        return _LfrFields(
-            land,
-            alpha,
-            np.broadcast_to(veg, land.shape),
-            ground,
-            np.broadcast_to(relief, land.shape),
-            vapour,
-        )
+        veg = F32(0.5) + F32(0.3) * smooth(fbm(lon, lat, 3.0, 0.05, self.ground_seed))
+        return {
+            "land": (smooth(self.land.fraction(lon, lat)) + F32(0.06) * ground) > 0.5,
+            "alpha": ramp(cloud, self.cloud_start, 0.35),
+            "veg": np.clip(veg + F32(0.1) * ground, 0, 1),
+            "ground": ground,
+            "relief": smooth(fbm(lon, lat, 4.0, 0.05, self.ground_seed + 1)),
+            "vapour": vapour,
+        }
 
     def _image(self, name: str, rows: slice, cols: slice) -> np.ndarray:
         """Arrays on the full image grid (rows x columns)."""
@@ -177,14 +174,14 @@ class LfrScene(RecordLand):
             c = np.arange(cols.start, cols.stop)[None, :]
             return np.rint(1.5 * np.sin(c / 740.0 * np.pi) * np.cos(r / 500.0)).astype(F32)
         f = self.fields(rows, cols)
-        clear_land = f.land & (f.alpha < CLOUDY)
-        veg, tex = f.veg, f.ground
+        land, alpha, veg, tex = f["land"], f["alpha"], f["veg"], f["ground"]
+        clear_land = land & (alpha < CLOUDY)
         measured = {
             "gifapar": (np.clip(0.12 + 0.62 * veg + 0.04 * tex, 0.02, 0.95), clear_land, 255.0),
             "otci": (np.clip(0.9 + 2.6 * veg + 0.15 * tex, 0.3, 6.0), clear_land, 255.0),
             "rc681": (np.clip(0.13 - 0.08 * veg + 0.01 * tex, 0.01, 0.5), clear_land, 65535.0),
             "rc865": (np.clip(0.2 + 0.2 * veg + 0.02 * tex, 0.05, 0.7), clear_land, 65535.0),
-            "iwv": (f.vapour, np.ones_like(clear_land), 255.0),
+            "iwv": (f["vapour"], np.ones_like(clear_land), 255.0),
         }
         base = name.removesuffix("_unc")
         if base in measured:
@@ -197,16 +194,16 @@ class LfrScene(RecordLand):
                 }.get(base, 0.004 + 0.03 * values)
             return np.where(where, values, fill).astype(F32)
         if name == "altitude":
-            return np.where(f.land, np.clip(350 + 450 * f.relief, 0, 3000), 0).astype(F32)
+            return np.where(land, np.clip(350 + 450 * f["relief"], 0, 3000), 0).astype(F32)
         if name == "lqsf":
-            flags = np.where(f.land, 4, 2).astype(np.uint32)  # land / water
-            cloudy = f.alpha >= CLOUDY
+            flags = np.where(land, 4, 2).astype(np.uint32)  # land / water
+            cloudy = alpha >= CLOUDY
             flags[cloudy] |= 8 | 131072 | 4096 | 8192  # cloud, gifapar_class_csi, *_fail
-            flags[(f.alpha > 0.05) & ~cloudy] |= 16777216  # cloud_margin
-            flags[~f.land & ~cloudy] |= 65536 | 8192  # gifapar_class_ws, otci_fail
+            flags[(alpha > 0.05) & ~cloudy] |= 16777216  # cloud_margin
+            flags[~land & ~cloudy] |= 65536 | 8192  # gifapar_class_ws, otci_fail
             return flags
         if name == "otci_quality_flags":
-            return np.where(f.land & (f.veg < 0.2), 1, 0).astype(np.uint8)  # soil_flag_1
+            return np.where(land & (veg < 0.2), 1, 0).astype(np.uint8)  # soil_flag_1
         raise KeyError(name)
 
     def _tie(self, name: str, rows: slice, cols: slice, lead: slice | None) -> np.ndarray:
@@ -219,10 +216,10 @@ class LfrScene(RecordLand):
         if name == "longitude":
             return lon
         if name in ("sza", "saa"):
-            times = self.row_time(r)
-            zen = np.empty_like(lat)
-            azi = np.empty_like(lat)
-            for i, moment in enumerate(times):
+            span = (self.end - self.start).total_seconds() / (self.rows - 1)
+            zen, azi = np.empty_like(lat), np.empty_like(lat)
+            for i, row in enumerate(r):  # each row at its own time
+                moment = self.start + dt.timedelta(seconds=span * float(row))
                 zen[i], azi[i] = solar_angles(lat[i], lon[i], moment)
             return zen if name == "sza" else np.where(azi > 180, azi - 360, azi)
         across = (c / (self.cols - 1))[None, :] * np.ones_like(lat)
