@@ -219,13 +219,25 @@ def _bbox_geometry(values: Any) -> dict[str, Any]:
 
 def _intersects(geometry: Any) -> Clause:
     """The items whose footprint shares a point with ``geometry`` (checked: GeoJSON)."""
-    clause = {"op": "s_intersects", "args": [{"property": "geometry"}, geometry]}
-    if isinstance(geometry, dict) and "type" in geometry and _valid(clause):
-        return clause
+    if _is_geojson(geometry):
+        return {"op": "s_intersects", "args": [{"property": "geometry"}, geometry]}
     raise bad_request(
         "intersects must be a GeoJSON geometry of finite [longitude, latitude] positions "
         "(polygon rings closed, of 4 positions or more)."
     )
+
+
+def _is_geojson(geometry: Any) -> bool:
+    """Whether ``geometry`` is a GeoJSON geometry, by the CQL2 JSON schema (through cql2).
+
+    That schema wants two members or more in a GeometryCollection; RFC 7946 allows any
+    number, so a collection's members are checked one by one instead.
+    """
+    if not isinstance(geometry, dict) or "type" not in geometry:
+        return False
+    if geometry["type"] == "GeometryCollection" and isinstance(geometry.get("geometries"), list):
+        return all(_is_geojson(member) for member in geometry["geometries"])
+    return _valid({"op": "s_intersects", "args": [{"property": "geometry"}, geometry]})
 
 
 def _valid(clause: Clause) -> bool:

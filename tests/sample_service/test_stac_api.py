@@ -289,6 +289,9 @@ def test_search_by_intersects_uses_the_real_footprint(client: Client) -> None:
     # A query polygon inside the footprint (the footprint encloses the query) finds it too.
     small = [[-27.6, 41.0], [-27.5, 41.0], [-27.5, 41.1], [-27.6, 41.1], [-27.6, 41.0]]
     assert tml <= set(ids_of(client.search(intersects={"type": "Polygon", "coordinates": [small]})))
+    # RFC 7946 allows a GeometryCollection of one member: it finds what its member finds.
+    alone = {"type": "GeometryCollection", "geometries": [inside]}
+    assert OCN_ITEM in ids_of(client.search(collections=["sentinel-1-l2-ocn"], intersects=alone))
 
 
 @pytest.mark.parametrize("method", ["POST", "GET"])
