@@ -86,7 +86,7 @@ def build_app(
     `zarr_store.open_store`); tests pass a stand-in.
     """
     if faults is None and (spec := fault_specs.from_env()) is not None:
-        log.warning("Fault injection on (%s): %s", fault_specs.ENV_VAR, spec.describe())
+        log.warning("Fault injection on (%s): %s", settings.FAULTS_VAR, spec.describe())
         faults = spec.middleware()
     middlewares = [_track_activity, *([faults] if faults else []), _json_errors]
     app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)

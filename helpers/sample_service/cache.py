@@ -28,11 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from .settings import CACHE_VAR, cache_dir
+from .settings import cache_dir
 
 logger = logging.getLogger("helpers.sample_service")
 
-CACHE_ENV = CACHE_VAR
 _MAGIC = b"EOPFCC1\n"
 _HEADER = struct.Struct("<32sQI")  # digest, payload length, key length
 T = TypeVar("T")

@@ -31,7 +31,6 @@ from .errors import EOPFBookError
 from .http_ranges import DELIVERY, BytesBlob, Delivery, send
 from .settings import FAULTS_VAR
 
-ENV_VAR = FAULTS_VAR
 FAILURE_STATUSES = (500, 502, 503, 504)
 DEFAULT_MATCH = r"^/."  # every path but the root: see the module docstring
 _LIMITS = {  # setting: (largest value, what is allowed)
@@ -53,7 +52,7 @@ class FaultSpecError(EOPFBookError):
 
     def __init__(self, text: str, problem: str) -> None:
         super().__init__(
-            f"{ENV_VAR}='{text}': {problem}. Use e.g. rate=0.2,latency=0.2,drop=0.05,seed=1."
+            f"{FAULTS_VAR}='{text}': {problem}. Use e.g. rate=0.2,latency=0.2,drop=0.05,seed=1."
         )
 
 
@@ -120,7 +119,7 @@ def parse(text: str) -> FaultSpec:
 
 def from_env() -> FaultSpec | None:
     """The spec in ``EOPF_SAMPLE_FAULTS``, or None when it is unset, empty or changes nothing."""
-    spec = parse(os.environ.get(ENV_VAR, ""))
+    spec = parse(os.environ.get(FAULTS_VAR, ""))
     return spec if spec.active else None
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from helpers.sample_service import zarr_store
-from helpers.sample_service.cache import CACHE_ENV, VerifiedCache, default_cache_root
+from helpers.sample_service.cache import VerifiedCache, default_cache_root
+from helpers.sample_service.settings import CACHE_VAR
 
 # --- the chunk cache -----------------------------------------------------------------
 
@@ -99,15 +100,15 @@ def test_cache_that_cannot_write_still_answers(
 def test_cache_root_follows_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "chunks"))
+    monkeypatch.setenv(CACHE_VAR, str(tmp_path / "chunks"))
     assert default_cache_root() == tmp_path / "chunks"
     assert (tmp_path / "chunks").is_dir()
     blocker = tmp_path / "file"
     blocker.write_text("")
-    monkeypatch.setenv(CACHE_ENV, str(blocker / "chunks"))  # cannot be created
+    monkeypatch.setenv(CACHE_VAR, str(blocker / "chunks"))  # cannot be created
     fallback = default_cache_root()
     assert fallback != blocker / "chunks" and fallback.is_dir()
-    monkeypatch.delenv(CACHE_ENV)
+    monkeypatch.delenv(CACHE_VAR)
     repo = Path(zarr_store.__file__).resolve().parents[2]
     assert default_cache_root() == repo / ".cache" / "sample-service" / "chunks"
 
