@@ -31,14 +31,6 @@ from .safe_archive import TARGET_BYTES, SafeArchive, quicklook_jpeg
 from .safe_metadata import TEMPLATES, fill
 from .stac_api import Catalogue, Entry
 
-SAMPLE_USERNAME = settings.SAMPLE_USERNAME
-SAMPLE_PASSWORD = settings.SAMPLE_PASSWORD
-CLIENT_ID = settings.CLIENT_ID
-PRODUCT_ID = settings.SAFE_PRODUCT_ID
-COLLECTION_ID = settings.SAFE_COLLECTION_ID
-ITEM_ID = settings.SAFE_ITEM_ID
-TOKEN_PATH = settings.TOKEN_PATH
-STAC_PREFIX = settings.SAFE_STAC_PREFIX
 PRODUCT_UUID = "74252cb9-3567-4a49-8892-40f3a80ac52e"  # as the seed's printed download URL
 QUICKLOOK_UUID = "c0a5d1e2-35f1-4f6b-9d6c-0b7f3f1e9a41"  # of the seed product's (invented)
 TOKEN_LIFETIME = 600  # seconds, as CDSE's access tokens
@@ -50,7 +42,7 @@ _SAFE_RECORDS = tuple(products_in(S2_L2A))  # every L2A product of the catalogue
 def odata_uuid(kind: str, product_id: str) -> str:
     """The OData identifier of a product's SAFE (``kind`` "Products") or quicklook ("Assets"):
     the seed's published ones for its product, fixed invented ones (UUID 5) for every other."""
-    if product_id == PRODUCT_ID:
+    if product_id == settings.SAFE_PRODUCT_ID:
         return PRODUCT_UUID if kind == "Products" else QUICKLOOK_UUID
     name = product_id if kind == "Products" else f"quicklook:{product_id}"
     return str(uuid.uuid5(_UUID_NAMESPACE, name))
@@ -81,10 +73,10 @@ def setup(
     cached in ``settings.cache_dir("safe")`` and is as large as the seed's.
     """
     service = _Service(cache_dir or settings.cache_dir("safe"), target_bytes or TARGET_BYTES)
-    app.router.add_post(TOKEN_PATH, service.token)
-    stac_routes.add_routes(app, STAC_PREFIX, SAFE_CATALOGUE)
+    app.router.add_post(settings.TOKEN_PATH, service.token)
+    stac_routes.add_routes(app, settings.SAFE_STAC_PREFIX, SAFE_CATALOGUE)
     odata = stac_routes.json_errors(catalogue_odata)
-    app.router.add_get(f"{STAC_PREFIX}/odata/v1/{{entity:.*}}", odata)
+    app.router.add_get(f"{settings.SAFE_STAC_PREFIX}/odata/v1/{{entity:.*}}", odata)
     app.router.add_get("/odata/v1/{entity:.*}", stac_routes.json_errors(service.download))
 
 
@@ -94,9 +86,10 @@ def _refusal(form: Any) -> tuple[int, str, str] | None:
         return 400, "invalid_request", "Missing form parameter: grant_type"
     if form["grant_type"] != "password":
         return 400, "unsupported_grant_type", "Unsupported grant_type"
-    if form.get("client_id") != CLIENT_ID:
+    if form.get("client_id") != settings.CLIENT_ID:
         return 401, "invalid_client", "Invalid client or Invalid client credentials"
-    if (form.get("username"), form.get("password")) != (SAMPLE_USERNAME, SAMPLE_PASSWORD):
+    given = (form.get("username"), form.get("password"))
+    if given != (settings.SAMPLE_USERNAME, settings.SAMPLE_PASSWORD):
         return 401, "invalid_grant", "Invalid user credentials"
     return None
 
@@ -179,7 +172,7 @@ def _item(entry: Entry, root: str) -> dict[str, Any]:
     values = {
         **vars(record),  # start_datetime, platform, mgrs_tile, cloud_cover, orbits
         "root": root,
-        "collection_id": COLLECTION_ID,
+        "collection_id": settings.SAFE_COLLECTION_ID,
         "item_id": entry.id,
         "bbox": bbox,
         "geometry": geometry,
@@ -193,9 +186,9 @@ def _item(entry: Entry, root: str) -> dict[str, Any]:
 SAFE_CATALOGUE = Catalogue(
     landing=_TEMPLATE["landing"],
     collections=lambda root: [
-        fill(_TEMPLATE["collection"], {"root": root, "collection_id": COLLECTION_ID})
+        fill(_TEMPLATE["collection"], {"root": root, "collection_id": settings.SAFE_COLLECTION_ID})
     ],
-    entries=tuple(Entry(f"{r.id}.SAFE", COLLECTION_ID, r) for r in _SAFE_RECORDS),
+    entries=tuple(Entry(f"{r.id}.SAFE", settings.SAFE_COLLECTION_ID, r) for r in _SAFE_RECORDS),
     build_item=_item,
 )
 """The legacy CDSE catalogue the seed searched: one collection, a SAFE for every L2A product

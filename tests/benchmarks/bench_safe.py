@@ -16,11 +16,11 @@ import xarray as xr
 import zarr
 from pystac_client import Client
 
-from helpers.sample_service import safe
+from helpers.sample_service import settings
 from helpers.sample_service.launcher import ThreadedServer
 from helpers.traffic import TrafficMeter
 
-ZARR_ITEM_ID = safe.PRODUCT_ID
+ZARR_ITEM_ID = settings.SAFE_PRODUCT_ID
 SEED_ZARR_MB = 1.24  # the seed's DataTree path: 0.61 MB to open + 0.63 MB of TCI chunks
 SAFE_OVER_ZARR_TARGET = 100.0  # the seed's figures give 170 / 1.24 = 137
 
@@ -30,11 +30,11 @@ def _safe_download_bytes(root: str) -> tuple[int, float]:
     started = time.perf_counter()
     session = requests.Session()
     answer = session.post(
-        root + safe.TOKEN_PATH.lstrip("/"),
+        root + settings.TOKEN_PATH.lstrip("/"),
         data={
-            "client_id": safe.CLIENT_ID,
-            "username": safe.SAMPLE_USERNAME,
-            "password": safe.SAMPLE_PASSWORD,
+            "client_id": settings.CLIENT_ID,
+            "username": settings.SAMPLE_USERNAME,
+            "password": settings.SAMPLE_PASSWORD,
             "grant_type": "password",
         },
         timeout=60,
@@ -42,7 +42,9 @@ def _safe_download_bytes(root: str) -> tuple[int, float]:
     answer.raise_for_status()
     headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
     item = (
-        Client.open(root + "safe-stac/").get_collection(safe.COLLECTION_ID).get_item(safe.ITEM_ID)
+        Client.open(root + "safe-stac/")
+        .get_collection(settings.SAFE_COLLECTION_ID)
+        .get_item(settings.SAFE_ITEM_ID)
     )
     href = item.assets["PRODUCT"].href
     location = session.get(href, allow_redirects=False, timeout=60).headers["Location"]

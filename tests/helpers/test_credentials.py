@@ -7,13 +7,13 @@ import requests
 
 from helpers import credentials, data_source
 from helpers.errors import MissingCredentialsError
-from helpers.sample_service import safe
+from helpers.sample_service import settings
 
 GOOD_FORM = {
     "grant_type": "password",
-    "client_id": safe.CLIENT_ID,
-    "username": safe.SAMPLE_USERNAME,
-    "password": safe.SAMPLE_PASSWORD,
+    "client_id": settings.CLIENT_ID,
+    "username": settings.SAMPLE_USERNAME,
+    "password": settings.SAMPLE_PASSWORD,
 }
 
 
@@ -51,8 +51,8 @@ def test_sample_mode_uses_the_sample_credentials(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(data_source, "stac_root_url", lambda: "http://127.0.0.1:9/")
     access = credentials.cdse_access()
     assert access.sample
-    assert access.username == safe.SAMPLE_USERNAME
-    assert access.token_url == "http://127.0.0.1:9" + safe.TOKEN_PATH
+    assert access.username == settings.SAMPLE_USERNAME
+    assert access.token_url == "http://127.0.0.1:9" + settings.TOKEN_PATH
     assert access.stac_url == "http://127.0.0.1:9/safe-stac/"
 
 

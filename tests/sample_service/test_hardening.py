@@ -30,9 +30,10 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers.sample_service import catalog, safe, stac_api, stac_items
+from helpers.sample_service import catalog, stac_api, stac_items
 from helpers.sample_service.app import build_app
 from helpers.sample_service.launcher import ThreadedServer
+from helpers.sample_service.settings import SAFE_STAC_PREFIX, TOKEN_PATH
 
 REPO = Path(__file__).resolve().parents[2]
 S2 = catalog.get_product("S2B_MSIL2A_20250522T125039_N0511_R095_T26TML_20250522T133252")
@@ -179,7 +180,13 @@ _TRAVERSALS = [
 
 @pytest.mark.parametrize(
     "prefix",
-    [PRODUCT + "/", "/", "/collections/", "/odata/v1/", safe.STAC_PREFIX + "/collections/"],
+    [
+        PRODUCT + "/",
+        "/",
+        "/collections/",
+        "/odata/v1/",
+        SAFE_STAC_PREFIX + "/collections/",
+    ],
 )
 @pytest.mark.parametrize("traversal", _TRAVERSALS)
 def test_traversal_in_every_form_is_404(port: int, prefix: str, traversal: str) -> None:
@@ -309,7 +316,7 @@ def test_request_bodies_are_limited_in_size(port: int) -> None:
     # The SAFE replica's token form is bounded by the same limit.
     form = b"username=" + b"x" * (2 * 1024 * 1024)
     form_type = {"Content-Type": "application/x-www-form-urlencoded"}
-    status, headers, body = call(port, "POST", safe.TOKEN_PATH, form, form_type)
+    status, headers, body = call(port, "POST", TOKEN_PATH, form, form_type)
     assert_json_error(status, headers, body, 413)
 
 

@@ -29,7 +29,7 @@ from PIL import Image
 from pystac_client import Client
 
 from helpers.errors import InterruptedDownloadError
-from helpers.sample_service import safe
+from helpers.sample_service import safe, settings
 from helpers.sample_service.catalog import get_product
 from helpers.sample_service.safe_archive import TCI_60M, SafeArchive
 
@@ -38,8 +38,8 @@ CHAPTER = Path(__file__).resolve().parents[2] / "book" / "06_safe_vs_zarr.md"
 TCI_XPATH = f".//dataObject[@ID='{TCI_60M}']/byteStream/fileLocation"
 GOOD_FORM = {
     "client_id": "cdse-public",
-    "username": safe.SAMPLE_USERNAME,
-    "password": safe.SAMPLE_PASSWORD,
+    "username": settings.SAMPLE_USERNAME,
+    "password": settings.SAMPLE_PASSWORD,
     "grant_type": "password",
 }
 
@@ -89,7 +89,9 @@ class _Server:
 def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[SafeArchive, tuple]:
     """One small archive built for the whole module, and its values and rendered members."""
     archive = SafeArchive(
-        get_product(safe.PRODUCT_ID), tmp_path_factory.mktemp("reference"), target_bytes=SMALL
+        get_product(settings.SAFE_PRODUCT_ID),
+        tmp_path_factory.mktemp("reference"),
+        target_bytes=SMALL,
     )
     rendered = archive._rendered()  # kept: rebuilds in the cache tests reuse it
     archive._rendered = lambda: rendered
@@ -122,7 +124,7 @@ def safe_url(safe_cache: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def token(safe_url: str) -> str:
-    response = requests.post(safe_url + safe.TOKEN_PATH.lstrip("/"), data=GOOD_FORM, timeout=30)
+    response = requests.post(safe_url + settings.TOKEN_PATH.lstrip("/"), data=GOOD_FORM, timeout=30)
     assert response.status_code == 200
     return response.json()["access_token"]
 
@@ -161,7 +163,7 @@ def archive(safe_url: str, token: str, tmp_path_factory: pytest.TempPathFactory)
 def test_token_refused_without_the_sample_credentials(
     safe_url: str, form: dict, status: int, error: str
 ) -> None:
-    response = requests.post(safe_url + safe.TOKEN_PATH.lstrip("/"), data=form, timeout=30)
+    response = requests.post(safe_url + settings.TOKEN_PATH.lstrip("/"), data=form, timeout=30)
     assert response.status_code == status
     body = response.json()
     assert body["error"] == error
@@ -169,7 +171,7 @@ def test_token_refused_without_the_sample_credentials(
 
 
 def test_token_issued_for_the_sample_credentials(token: str, safe_url: str) -> None:
-    response = requests.post(safe_url + safe.TOKEN_PATH.lstrip("/"), data=GOOD_FORM, timeout=30)
+    response = requests.post(safe_url + settings.TOKEN_PATH.lstrip("/"), data=GOOD_FORM, timeout=30)
     body = response.json()
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == safe.TOKEN_LIFETIME
@@ -182,19 +184,23 @@ def test_token_issued_for_the_sample_credentials(token: str, safe_url: str) -> N
 def test_pystac_client_finds_the_safe_item(safe_url: str) -> None:
     client = Client.open(safe_url + "safe-stac/")
     collection = client.get_collection(collection_id="SENTINEL-2")
-    item = collection.get_item(id=safe.ITEM_ID)
+    item = collection.get_item(id=settings.SAFE_ITEM_ID)
     assert item is not None
     assert item.id == "S2A_MSIL2A_20250605T104701_N0511_R051_T35WMU_20250605T125416.SAFE"
     product = item.assets["PRODUCT"]
     assert product.href == f"{safe_url}safe-stac/odata/v1/Products({safe.PRODUCT_UUID})/$value"
     assert collection.get_item(id="S2A_MSIL2A_NOT_A_PRODUCT.SAFE") is None
     assert client.get_collection(collection_id="SENTINEL-1") is None
-    found = list(client.search(ids=[safe.ITEM_ID], collections=["SENTINEL-2"]).items())
-    assert [i.id for i in found] == [safe.ITEM_ID]
+    found = list(client.search(ids=[settings.SAFE_ITEM_ID], collections=["SENTINEL-2"]).items())
+    assert [i.id for i in found] == [settings.SAFE_ITEM_ID]
 
 
 def test_quicklook_asset_is_a_jpeg_of_the_scene(safe_url: str) -> None:
-    item = Client.open(safe_url + "safe-stac/").get_collection("SENTINEL-2").get_item(safe.ITEM_ID)
+    item = (
+        Client.open(safe_url + "safe-stac/")
+        .get_collection("SENTINEL-2")
+        .get_item(settings.SAFE_ITEM_ID)
+    )
     response = requests.get(item.assets["QUICKLOOK"].href, timeout=60)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "image/jpeg"
@@ -215,17 +221,17 @@ def test_search_rejects_what_it_cannot_answer(safe_url: str, method: str, kwargs
 def test_search_takes_item_searchs_parameters(safe_url: str) -> None:
     """The replica declares item search, so bbox, datetime and intersects work (issue 16)."""
     client = Client.open(safe_url + "safe-stac/")
-    item = client.get_collection("SENTINEL-2").get_item(safe.ITEM_ID)
+    item = client.get_collection("SENTINEL-2").get_item(settings.SAFE_ITEM_ID)
     west, south, east, north = item.bbox
     day = item.datetime.date().isoformat()
 
     def found(**kwargs: object) -> list[str]:
         return [i.id for i in client.search(collections=["SENTINEL-2"], **kwargs).items()]
 
-    assert safe.ITEM_ID in found(bbox=[west, south, east, north], datetime=day)
-    assert safe.ITEM_ID in found(intersects=item.geometry)
+    assert settings.SAFE_ITEM_ID in found(bbox=[west, south, east, north], datetime=day)
+    assert settings.SAFE_ITEM_ID in found(intersects=item.geometry)
     assert found(bbox=[west - 20, south - 20, west - 19, south - 19]) == []
-    assert safe.ITEM_ID not in found(datetime="2015-07-01/2015-07-31")
+    assert settings.SAFE_ITEM_ID not in found(datetime="2015-07-01/2015-07-31")
 
 
 def test_product_href_redirects_to_the_download_location(safe_url: str) -> None:
@@ -256,7 +262,7 @@ def test_download_needs_the_token(safe_url: str, token: str) -> None:
 def test_the_service_app_has_the_safe_routes(sample_service_url: str) -> None:
     """``app.build_app`` wires this module in: token, catalogue and redirect answer there too."""
     refused = requests.post(
-        sample_service_url + safe.TOKEN_PATH.lstrip("/"),
+        sample_service_url + settings.TOKEN_PATH.lstrip("/"),
         data={"grant_type": "password"},
         timeout=30,
     )
@@ -271,7 +277,9 @@ def test_the_service_app_has_the_safe_routes(sample_service_url: str) -> None:
 
 
 def test_download_is_the_cached_archive(archive: Path, safe_cache: Path) -> None:
-    cached = SafeArchive(get_product(safe.PRODUCT_ID), safe_cache, target_bytes=SMALL).ensure()
+    cached = SafeArchive(
+        get_product(settings.SAFE_PRODUCT_ID), safe_cache, target_bytes=SMALL
+    ).ensure()
     assert cached.path.parent == safe_cache and cached.offset > 0  # the cache's entry format
     assert archive.read_bytes() == cached.read()
     assert abs(archive.stat().st_size - SMALL) < 0.02 * SMALL  # the coverage fraction was solved
@@ -280,7 +288,7 @@ def test_download_is_the_cached_archive(archive: Path, safe_cache: Path) -> None
 def test_manifest_lists_every_member_at_its_size(archive: Path) -> None:
     with zipfile.ZipFile(archive) as zipped:
         assert zipped.testzip() is None  # every member's CRC checks out
-        top = f"{safe.ITEM_ID}/"
+        top = f"{settings.SAFE_ITEM_ID}/"
         members = {i.filename[len(top) :]: i for i in zipped.infolist()}
         assert all(i.filename.startswith(top) for i in zipped.infolist())
         root = ET.fromstring(zipped.read(top + "manifest.safe"))
@@ -298,7 +306,7 @@ def test_manifest_lists_every_member_at_its_size(archive: Path) -> None:
             digest = hashlib.sha3_256(zipped.read(top + path)).hexdigest()
             assert stream.find("checksum").text == digest
         unlisted = set(members) - listed
-        assert unlisted == {"manifest.safe", f"{safe.PRODUCT_ID}-ql.jpg"}
+        assert unlisted == {"manifest.safe", f"{settings.SAFE_PRODUCT_ID}-ql.jpg"}
         bands = {p.rsplit("_", 2)[-2] for p in listed if "/IMG_DATA/R60m/" in p}
         assert bands == {"AOT", "B01", "B02", "B03", "B04", "B05", "B06", "B07", "B09", "B11",
                          "B12", "B8A", "SCL", "TCI", "WVP"}  # fmt: skip
@@ -308,7 +316,7 @@ def test_seed_xpath_finds_the_tci_and_it_decodes_to_the_scene(archive: Path) -> 
     from helpers.sample_service.scenes import quicklook_tci
 
     with zipfile.ZipFile(archive) as zipped:
-        top = f"{safe.ITEM_ID}/"
+        top = f"{settings.SAFE_ITEM_ID}/"
         manifest = ET.fromstring(zipped.read(top + "manifest.safe"))
         location = manifest.find(TCI_XPATH)
         assert location is not None
@@ -319,19 +327,19 @@ def test_seed_xpath_finds_the_tci_and_it_decodes_to_the_scene(archive: Path) -> 
         image = Image.open(io.BytesIO(zipped.read(info)))
         assert image.format == "JPEG2000"
         pixels = np.asarray(image)
-    expected = np.moveaxis(quicklook_tci(get_product(safe.PRODUCT_ID), 60), 0, -1)
+    expected = np.moveaxis(quicklook_tci(get_product(settings.SAFE_PRODUCT_ID), 60), 0, -1)
     assert pixels.shape == (1830, 1830, 3)
     np.testing.assert_array_equal(pixels, expected)  # lossless: the same picture as the Zarr
 
 
 def test_metadata_documents_parse_and_name_the_product(archive: Path) -> None:
     with zipfile.ZipFile(archive) as zipped:
-        top = f"{safe.ITEM_ID}/"
+        top = f"{settings.SAFE_ITEM_ID}/"
         for name in zipped.namelist():
             if name.endswith((".xml", ".safe", ".xsl")):
                 ET.fromstring(zipped.read(name))  # well-formed
         product = ET.fromstring(zipped.read(top + "MTD_MSIL2A.xml"))
-        assert product.findtext(".//PRODUCT_URI") == safe.ITEM_ID
+        assert product.findtext(".//PRODUCT_URI") == settings.SAFE_ITEM_ID
         assert product.findtext(".//PROCESSING_BASELINE") == "05.11"
         tile = next(n for n in zipped.namelist() if n.endswith("/MTD_TL.xml"))
         geocoding = ET.fromstring(zipped.read(tile))

@@ -19,7 +19,7 @@ import requests
 from aiohttp import web
 
 from helpers import retries
-from helpers.sample_service import faults, safe
+from helpers.sample_service import faults, safe, settings
 from helpers.sample_service.safe_archive import SafeArchive
 
 from . import test_safe
@@ -51,7 +51,9 @@ class _SafeService:
         self._server.__exit__(*exc)
 
     def token(self, session: requests.Session) -> str:
-        response = session.post(self.url + safe.TOKEN_PATH.lstrip("/"), data=GOOD_FORM, timeout=30)
+        response = session.post(
+            self.url + settings.TOKEN_PATH.lstrip("/"), data=GOOD_FORM, timeout=30
+        )
         assert response.status_code == 200, response.text
         return response.json()["access_token"]
 
@@ -191,9 +193,9 @@ def test_every_safe_error_is_json_with_a_code(sample_service_url: str) -> None:
     url = sample_service_url
     answers = {
         "token, wrong password": requests.post(
-            url + safe.TOKEN_PATH.lstrip("/"), data={**GOOD_FORM, "password": "x"}, timeout=30
+            url + settings.TOKEN_PATH.lstrip("/"), data={**GOOD_FORM, "password": "x"}, timeout=30
         ),
-        "token, GET": requests.get(url + safe.TOKEN_PATH.lstrip("/"), timeout=30),
+        "token, GET": requests.get(url + settings.TOKEN_PATH.lstrip("/"), timeout=30),
         "download, no token": requests.get(url + DOWNLOAD_PATH, timeout=30),
         "download, unknown product": requests.get(
             url + "odata/v1/Products(00000000-0000-0000-0000-000000000000)/$value", timeout=30

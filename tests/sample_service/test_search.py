@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.sample_service import safe, search, stac_api
+from helpers.sample_service import safe, search, settings, stac_api
 from helpers.sample_service.errors import StacApiError
 
 ROOT = "http://127.0.0.1:1"
@@ -78,8 +78,10 @@ def test_both_catalogues_page_and_answer_alike() -> None:
         }
         assert page["numberReturned"] == 1
     assert safe_page["features"][0]["id"].endswith(".SAFE")
-    by_id = stac_api.search_post(ROOT + "/safe-stac", {"ids": [safe.ITEM_ID]}, safe.SAFE_CATALOGUE)
-    assert [f["id"] for f in by_id["features"]] == [safe.ITEM_ID]
+    by_id = stac_api.search_post(
+        ROOT + "/safe-stac", {"ids": [settings.SAFE_ITEM_ID]}, safe.SAFE_CATALOGUE
+    )
+    assert [f["id"] for f in by_id["features"]] == [settings.SAFE_ITEM_ID]
     (following,) = [link for link in eopf["links"] if link["rel"] == "next"]
     second = stac_api.search_post(ROOT, following["body"])
     assert second["features"][0]["id"] != eopf["features"][0]["id"]
